@@ -1,0 +1,47 @@
+"""ASGI entry for the portal (uvicorn polyglot_dtp.asgi:application).
+
+The web process reconciles the twin roots once before it serves, so a fresh
+start shows the sample twins. That scan lives here, not in AppConfig.ready(),
+so migrate, shell and tests never scan.
+"""
+
+import logging
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "polyglot_dtp.settings")
+django_application = get_asgi_application()
+
+from django.conf import settings  # noqa: E402  (settings are ready only now)
+
+log = logging.getLogger("polyglot_dtp.startup")
+
+
+def _scan_on_start() -> None:
+    from django.db import DatabaseError
+
+    from registry.reconcile import scan_roots
+    from registry.scanner import ScanRootError
+
+    try:
+        report = scan_roots()
+    except (ScanRootError, DatabaseError) as exc:
+        log.error("start-up scan skipped: %s", exc)
+        return
+    log.info("start-up scan: %d files, %d created, %d updated, %d unchanged, %d deprecated, %d errors",
+             report.files, len(report.created), len(report.updated), report.unchanged,
+             len(report.deprecated), len(report.errors))
+    for error in report.errors:
+        log.warning("%s", error)
+
+
+if settings.DTP_SCAN_ON_START:
+    _scan_on_start()
+
+if settings.DTP_SERVE_STATIC:
+    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+
+    application = ASGIStaticFilesHandler(django_application)
+else:
+    application = django_application

@@ -1,0 +1,160 @@
+"""Settings for polyglot-dtp, read from the environment in this one place.
+
+Every variable has an embedded default so that `make run` works on a fresh
+machine with nothing configured: SQLite under ``var/``, in-process events.
+`.env.example` documents each variable; a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+# A developer's `.env` beside manage.py is honoured, but the process
+# environment always wins (compose and Kubernetes set variables directly).
+if (BASE_DIR / ".env").is_file():
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DATA_DIR = Path(env("DTP_DATA_DIR", default=str(BASE_DIR / "var")))
+
+
+def _secret_key() -> str:
+    """Use DJANGO_SECRET_KEY, else a random key kept in DATA_DIR.
+
+    There is no fixed key in the code: a laptop run gets its own key, stable
+    across restarts so sessions survive them.
+    """
+    key = env("DJANGO_SECRET_KEY", default="")
+    if key:
+        return key
+    path = DATA_DIR / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(50)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(key)
+        return key
+
+
+SECRET_KEY = _secret_key()
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "registry",
+    "portal",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "polyglot_dtp.urls"
+ASGI_APPLICATION = "polyglot_dtp.asgi.application"
+WSGI_APPLICATION = "polyglot_dtp.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def _databases() -> dict:
+    """SQLite in DATA_DIR unless DATABASE_URL points elsewhere (PostgreSQL)."""
+    default_sqlite = f"sqlite:///{DATA_DIR / 'db.sqlite3'}"
+    db = env.db_url("DATABASE_URL", default=default_sqlite)
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        if db["NAME"] not in ("", ":memory:"):
+            Path(db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+        db.setdefault("OPTIONS", {}).update(
+            {
+                # The web server, the watcher and the ingest service are
+                # separate processes writing one file: take the write lock at
+                # BEGIN so concurrent reconciles queue instead of failing, and
+                # let readers go on while a write is under way (WAL).
+                "transaction_mode": "IMMEDIATE",
+                "timeout": env.int("DTP_SQLITE_TIMEOUT", default=20),
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            }
+        )
+    else:
+        db.setdefault("CONN_MAX_AGE", env.int("DTP_DB_CONN_MAX_AGE", default=60))
+        db.setdefault("CONN_HEALTH_CHECKS", True)
+    return {"default": db}
+
+
+DATABASES = _databases()
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env("DTP_TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = Path(env("DTP_STATIC_ROOT", default=str(DATA_DIR / "static")))
+# Where `make run` serves the portal.
+DTP_HOST = env("DTP_HOST", default="127.0.0.1")
+DTP_PORT = env.int("DTP_PORT", default=8000)
+# The ASGI app serves its own static files unless a proxy does it.
+DTP_SERVE_STATIC = env.bool("DTP_SERVE_STATIC", default=True)
+
+# --- Twin registry -----------------------------------------------------------
+# Folders scanned for twin.yaml / twin.yml, separated by os.pathsep (":").
+DTP_TWINS_ROOTS = [
+    str((BASE_DIR / p) if not os.path.isabs(p) else Path(p))
+    for p in env("DTP_TWINS_ROOTS", default="twins").split(os.pathsep)
+    if p.strip()
+]
+# A twin.yaml larger than this is refused before it is parsed.
+DTP_SPEC_MAX_BYTES = env.int("DTP_SPEC_MAX_BYTES", default=256 * 1024)
+# The ASGI web process reconciles the twin roots once when it starts.
+DTP_SCAN_ON_START = env.bool("DTP_SCAN_ON_START", default=True)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("DTP_LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

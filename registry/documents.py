@@ -1,0 +1,71 @@
+"""The JSON shapes of a twin, built in one place.
+
+`twin_state` is what history diffs (RFC 6902 patches over it rebuild any
+version); `twin_payload` is the twin as clients see it, in portal events now
+and in the REST API later, so both always agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from .models import Stream, Twin, TwinUI
+
+__all__ = ["effective_status", "twin_state", "twin_payload", "stream_payload"]
+
+
+def effective_status(metadata: dict[str, Any], runtime: dict[str, Any]) -> str:
+    """A deprecated twin stays deprecated; otherwise a running system's status wins over the declared one."""
+    declared = metadata.get("status", "active")
+    if declared == "deprecated":
+        return declared
+    return runtime.get("status") or declared
+
+
+def _ui_state(ui: TwinUI | None, name: str) -> dict[str, str]:
+    if ui is None:
+        return {"name": name, "url": "", "dtr_id": ""}
+    return {"name": ui.name, "url": ui.ui_url, "dtr_id": ui.dtr_id}
+
+
+def twin_state(twin: Twin, ui: TwinUI | None) -> dict[str, Any]:
+    """Spec fields plus runtime: the document that UpdateCmd patches transform."""
+    return {
+        "id": twin.id,
+        "name": twin.name,
+        "tenant": twin.tenant,
+        "description": twin.description,
+        "metadata": twin.metadata,
+        "interfaces": twin.interfaces,
+        "dependencies": twin.dependencies,
+        "ui": _ui_state(ui, twin.name),
+        "runtime": twin.runtime,
+    }
+
+
+def stream_payload(stream: Stream) -> dict[str, Any]:
+    return {
+        "uri": stream.uri,
+        "kind": stream.kind,
+        "topic": stream.topic,
+        "signal": stream.signal,
+        "unit": stream.unit,
+        "interval": stream.interval,
+    }
+
+
+def twin_payload(twin: Twin, ui: TwinUI | None, streams: Iterable[Stream]) -> dict[str, Any]:
+    state = twin_state(twin, ui)
+    state.update(
+        {
+            "status": twin.status,
+            "source": twin.source,
+            "source_path": twin.source_path,
+            "revision": twin.revision,
+            "streams": [stream_payload(s) for s in streams],
+            "created_at": twin.created_at.isoformat() if twin.created_at else None,
+            "updated_at": twin.updated_at.isoformat() if twin.updated_at else None,
+        }
+    )
+    return state

@@ -1,0 +1,154 @@
+"""Registry tables. They hold state; the rules that change it live in reconcile.py.
+
+Field names follow the original platform's ERD (Twin, TwinUI, Stream,
+PortalEvent, UpdateCmd); what the ERD did not have sits beside them.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Twin(models.Model):
+    """A registered twin. Spec fields mirror its twin.yaml; runtime fields are its own.
+
+    `status`, `source` and the counters are columns so lists can filter and
+    sort on them; the document they come from is the spec fields plus
+    `runtime`, which `reconcile.twin_state()` assembles.
+    """
+
+    class Source(models.TextChoices):
+        FILE = "file", "twin.yaml"
+        API = "api", "REST API"
+
+    id = models.CharField(primary_key=True, max_length=128)
+    name = models.CharField(max_length=200)
+    tenant = models.CharField(max_length=63, db_index=True)
+    description = models.TextField(blank=True, default="")
+    metadata = models.JSONField(default=dict)
+    interfaces = models.JSONField(default=dict)
+    dependencies = models.JSONField(default=dict)
+    # Set by running systems (health, liveness, last_seen, ...); a rescan keeps it.
+    runtime = models.JSONField(default=dict, blank=True)
+
+    status = models.CharField(max_length=32, db_index=True, default="active")
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.FILE, db_index=True)
+    source_path = models.CharField(max_length=1024, blank=True, default="", db_index=True)
+    content_hash = models.CharField(max_length=64, blank=True, default="")
+    revision = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["tenant", "id"]
+        indexes = [models.Index(fields=["tenant", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.id} ({self.tenant})"
+
+
+class TwinUI(models.Model):
+    """The twin's portal card."""
+
+    twin = models.OneToOneField(Twin, on_delete=models.CASCADE, primary_key=True, related_name="ui")
+    name = models.CharField(max_length=200)
+    ui_url = models.CharField(max_length=1024, blank=True, default="")
+    dtr_id = models.CharField(max_length=200, blank=True, default="")
+
+    class Meta:
+        verbose_name = "twin card"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Stream(models.Model):
+    """One data stream a twin declares; the ingest maps topics to twins through it."""
+
+    twin = models.ForeignKey(Twin, on_delete=models.CASCADE, related_name="streams")
+    kind = models.CharField(max_length=32)
+    topic = models.CharField(max_length=512)
+    uri = models.CharField(max_length=600)
+    signal = models.CharField(max_length=128, blank=True, default="")
+    unit = models.CharField(max_length=32, blank=True, default="")
+    interval = models.FloatField(null=True, blank=True, help_text="expected seconds between messages")
+
+    class Meta:
+        ordering = ["twin_id", "id"]
+        constraints = [models.UniqueConstraint(fields=["twin", "kind", "topic"], name="stream_unique_per_twin")]
+        indexes = [models.Index(fields=["kind", "topic"])]
+
+    def __str__(self) -> str:
+        return self.uri
+
+
+class PortalEvent(models.Model):
+    """The outbox the portal streams from; ids only ever grow, so they resume a stream."""
+
+    id = models.BigAutoField(primary_key=True)
+    tenant = models.CharField(max_length=63, db_index=True, blank=True, default="")
+    etype = models.CharField(max_length=32)
+    payload = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"#{self.id} {self.etype}"
+
+
+class UpdateCmd(models.Model):
+    """One applied change to a twin, as the JSON Patch (RFC 6902) from its old state.
+
+    Replaying a twin's commands in order from `{}` rebuilds any earlier version,
+    so the rows outlive the twin: no database constraint ties them to it.
+    """
+
+    class Kind(models.TextChoices):
+        CREATE = "create"
+        UPDATE = "update"
+        DEPRECATE = "deprecate"
+        DELETE = "delete"
+        RUNTIME = "runtime"
+
+    id = models.BigAutoField(primary_key=True)
+    twin = models.ForeignKey(Twin, on_delete=models.DO_NOTHING, db_constraint=False, related_name="history")
+    source = models.CharField(max_length=1100, help_text="file:<path>, api:<user> or service:<name>")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    patch = models.JSONField(default=list)
+    revision = models.PositiveIntegerField()
+    ts = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = "update command"
+        indexes = [models.Index(fields=["twin", "-id"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.twin_id} r{self.revision}"
+
+
+class SpecFileError(models.Model):
+    """A problem in a twin.yaml as it is now on disk; removed once the file is fixed."""
+
+    class Kind(models.TextChoices):
+        INVALID = "invalid", "invalid file"
+        CONFLICT = "conflict", "conflicts with another twin"
+
+    path = models.CharField(max_length=1024, db_index=True)
+    line = models.PositiveIntegerField()
+    column = models.PositiveIntegerField()
+    message = models.TextField()
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.INVALID)
+    sha256 = models.CharField(max_length=64)
+    tenant = models.CharField(max_length=63, blank=True, default="", db_index=True)
+    twin_id = models.CharField(max_length=128, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["path", "line", "column"]
+        verbose_name = "spec error"
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}: {self.message}"
