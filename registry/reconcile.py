@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +26,7 @@ from .models import SpecFileError, Stream, Twin, TwinUI, UpdateCmd
 from .scanner import Progress, Scan, ScannedFile, scan
 from .spec import SpecError, TwinSpec
 
-__all__ = ["ScanReport", "known_hashes", "reconcile_scan", "scan_roots"]
+__all__ = ["ScanReport", "known_hashes", "reconcile_scan", "scan_roots", "update_runtime"]
 
 # Any fixed number; all reconcilers in a PostgreSQL database share it.
 _PG_LOCK_KEY = 0x44545052  # "DTPR"
@@ -361,3 +361,38 @@ def scan_roots(
     roots = [os.path.abspath(r) for r in (roots if roots is not None else settings.DTP_TWINS_ROOTS)]
     found = scan(roots, known_hashes(roots), max_bytes=settings.DTP_SPEC_MAX_BYTES, progress=progress)
     return reconcile_scan(found, prune=prune, dry_run=dry_run)
+
+
+def update_runtime(twin_id: str, changes: Mapping[str, Any], *, source: str) -> tuple[Twin, list[str]]:
+    """Merge runtime fields into a twin (a None value removes the key).
+
+    Runtime fields belong to running systems, not to the twin's file, so this
+    works for file-defined twins too. Returns the twin and the runtime keys
+    that changed; with none, nothing is written and no event is emitted.
+    Raises Twin.DoesNotExist for an unknown id.
+    """
+    with transaction.atomic():
+        _lock()
+        twin = Twin.objects.select_related("ui").get(pk=twin_id)
+        runtime = dict(twin.runtime)
+        for key, value in changes.items():
+            if value is None:
+                runtime.pop(key, None)
+            else:
+                runtime[key] = value
+        changed = sorted(k for k in set(runtime) | set(twin.runtime) if runtime.get(k) != twin.runtime.get(k))
+        if not changed:
+            return twin, []
+        card = getattr(twin, "ui", None)
+        old_state = twin_state(twin, card)
+        twin.runtime = runtime
+        twin.status = effective_status(twin.metadata, runtime)
+        twin.revision += 1
+        twin.save(update_fields=["runtime", "status", "revision", "updated_at"])
+        plan = _Plan(ScanReport())
+        plan.command(twin, source, UpdateCmd.Kind.RUNTIME, old_state, twin_state(twin, card))
+        UpdateCmd.objects.bulk_create(plan.cmds)
+        payload = {"action": "runtime", "changed": ["runtime"], "runtime_changed": changed,
+                   "twin": twin_payload(twin, card, twin.streams.order_by("id"))}
+        events.append([events.EventDraft(twin.tenant, events.TWIN_UPDATE, payload)])
+    return twin, changed
