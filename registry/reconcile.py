@@ -52,17 +52,11 @@ class ScanReport:
         return bool(self.created or self.updated or self.deprecated or self.deleted)
 
 
-def _under(roots: Sequence[str]) -> Q:
+def _under(roots: Sequence[str], field: str = "source_path") -> Q:
+    """Rows whose `field` is a path inside one of `roots`."""
     q = Q(pk__in=[])
     for root in roots:
-        q |= Q(source_path__startswith=root.rstrip(os.sep) + os.sep)
-    return q
-
-
-def _errors_under(roots: Sequence[str]) -> Q:
-    q = Q(pk__in=[])
-    for root in roots:
-        q |= Q(path__startswith=root.rstrip(os.sep) + os.sep)
+        q |= Q(**{f"{field}__startswith": root.rstrip(os.sep) + os.sep})
     return q
 
 
@@ -80,7 +74,7 @@ def known_hashes(roots: Sequence[str]) -> dict[str, str]:
     )
     # A broken file's twin keeps its last good hash; the file on disk is the broken one.
     known.update(
-        SpecFileError.objects.filter(_errors_under(roots), kind=SpecFileError.Kind.INVALID).values_list("path", "sha256")
+        SpecFileError.objects.filter(_under(roots, "path"), kind=SpecFileError.Kind.INVALID).values_list("path", "sha256")
     )
     return known
 
@@ -273,7 +267,7 @@ def _resolve_claims(
 def _write_errors(plan: _Plan, scan_: Scan, conflicts: dict[str, list[tuple[int, int, str]]]) -> None:
     """Replace the stored errors of every parsed or vanished file; emit spec.error where they changed."""
     current: dict[str, list[SpecFileError]] = defaultdict(list)
-    for row in SpecFileError.objects.filter(_errors_under(scan_.roots)):
+    for row in SpecFileError.objects.filter(_under(scan_.roots, "path")):
         current[row.path].append(row)
     seen = scan_.paths
     touched = {f.path: f for f in scan_.files if f.parsed is not None}
@@ -344,7 +338,7 @@ def reconcile_scan(scan_: Scan, *, prune: bool = False, dry_run: bool = False) -
         _write_errors(plan, scan_, conflicts)
         plan.flush()
         report.errors = [SpecError(e.path, e.line, e.column, e.message)
-                         for e in SpecFileError.objects.filter(_errors_under(scan_.roots))]
+                         for e in SpecFileError.objects.filter(_under(scan_.roots, "path"))]
         if dry_run:
             transaction.set_rollback(True)
     return report
