@@ -29,7 +29,7 @@ def default_children(host: str, port: int) -> list[Child]:
     py = sys.executable
     return [
         Child("web", [py, "-m", "uvicorn", "polyglot_dtp.asgi:application", "--host", host, "--port", str(port),
-                      "--no-access-log", "--timeout-graceful-shutdown", "5"]),
+                      "--no-access-log", "--lifespan", "off", "--timeout-graceful-shutdown", "5"]),
         Child("watcher", [py, "manage.py", "scan_twins", "--watch"]),
     ]
 
