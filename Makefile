@@ -25,6 +25,7 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py bootstrap_admin
 	$(PY) -m polyglot_dtp.supervisor
 
 test: test-sqlite test-postgres

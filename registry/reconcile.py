@@ -20,6 +20,8 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from tenancy.services import ensure_tenants
+
 from . import events
 from .documents import effective_status, twin_payload, twin_state
 from .models import SpecFileError, Stream, Twin, TwinUI, UpdateCmd
@@ -113,6 +115,7 @@ class _Plan:
         return sorted({op["path"].split("/")[1] for op in patch if op["path"].count("/") >= 1})
 
     def flush(self) -> None:
+        ensure_tenants(t.tenant for t in self.new_twins + self.changed_twins)
         Twin.objects.bulk_create(self.new_twins)
         fields = ["name", "tenant", "description", "metadata", "interfaces", "dependencies", "status", "source",
                   "source_path", "content_hash", "revision", "updated_at"]

@@ -1,0 +1,79 @@
+"""Writes to tenants and grants: plain functions the commands, the admin and the API call."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, Group
+from django.db import transaction
+
+from .models import Grant, Role, Tenant
+
+__all__ = ["ensure_tenants", "grant", "revoke", "bootstrap_admin", "BOOTSTRAP_USERNAME"]
+
+BOOTSTRAP_USERNAME = "admin"
+
+
+def ensure_tenants(slugs: Iterable[str]) -> None:
+    """Create the tenants that do not exist yet (first use by a twin spec)."""
+    slugs = sorted({s for s in slugs if s})
+    if slugs:
+        Tenant.objects.bulk_create([Tenant(slug=s) for s in slugs], ignore_conflicts=True)
+
+
+def grant(
+    tenant: str,
+    role: Role | str,
+    *,
+    user: AbstractBaseUser | None = None,
+    group: Group | None = None,
+    twin_id: str = "",
+    by: AbstractBaseUser | None = None,
+) -> Grant:
+    """Give a user or a group a role on a tenant (or on one of its twins); a second grant replaces the role."""
+    if (user is None) == (group is None):
+        raise ValueError("a grant goes to exactly one user or one group")
+    role = Role(role)
+    with transaction.atomic():
+        ensure_tenants([tenant])
+        holder = {"user": user} if user is not None else {"group": group}
+        obj, _ = Grant.objects.update_or_create(**holder, tenant_id=tenant, twin_id=twin_id,
+                                                defaults={"role": role, "created_by": by})
+    return obj
+
+
+def revoke(
+    tenant: str,
+    *,
+    user: AbstractBaseUser | None = None,
+    group: Group | None = None,
+    twin_id: str | None = None,
+) -> int:
+    """Remove a holder's grants on a tenant (all of them, or the one on `twin_id`); returns how many."""
+    if (user is None) == (group is None):
+        raise ValueError("a revocation names exactly one user or one group")
+    rows = Grant.objects.filter(tenant_id=tenant, **({"user": user} if user is not None else {"group": group}))
+    if twin_id is not None:
+        rows = rows.filter(twin_id=twin_id)
+    count, _ = rows.delete()
+    return count
+
+
+def bootstrap_admin(tenants: Iterable[str]) -> tuple[str, str] | None:
+    """On a first start, create the admin account with a random password and grant it `tenants`.
+
+    Returns (username, password) when it created the account, None when a
+    superuser already exists; the password exists only in this return value
+    (it is stored hashed), so there is no default password anywhere.
+    """
+    users = get_user_model()
+    with transaction.atomic():
+        if users.objects.filter(is_superuser=True).exists():
+            return None
+        password = secrets.token_urlsafe(12)
+        admin = users.objects.create_superuser(BOOTSTRAP_USERNAME, email="", password=password)
+        for tenant in sorted(set(tenants)):
+            grant(tenant, Role.ADMIN, user=admin)
+    return BOOTSTRAP_USERNAME, password
