@@ -32,6 +32,8 @@ class Twin(models.Model):
     runtime = models.JSONField(default=dict, blank=True)
 
     status = models.CharField(max_length=32, db_index=True, default="active")
+    # "|lift|building|": metadata.domain in a form every database can filter with LIKE.
+    domains = models.CharField(max_length=2200, blank=True, default="")
     source = models.CharField(max_length=8, choices=Source.choices, default=Source.FILE, db_index=True)
     source_path = models.CharField(max_length=1024, blank=True, default="", db_index=True)
     content_hash = models.CharField(max_length=64, blank=True, default="")
@@ -80,6 +82,41 @@ class Stream(models.Model):
 
     def __str__(self) -> str:
         return self.uri
+
+
+class Dependency(models.Model):
+    """One declared dependency, kept beside the JSON so filters and dependents are plain queries."""
+
+    twin = models.ForeignKey(Twin, on_delete=models.CASCADE, related_name="dependency_rows")
+    target = models.CharField(max_length=128, db_index=True)
+    kind = models.CharField(max_length=8)  # static | dynamic
+
+    class Meta:
+        ordering = ["twin_id", "kind", "target"]
+        constraints = [models.UniqueConstraint(fields=["twin", "kind", "target"], name="dependency_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.twin_id} -> {self.target} ({self.kind})"
+
+
+class Service(models.Model):
+    """A platform or tenant service (ingest, a store, a twin stack) and its reported health."""
+
+    id = models.CharField(primary_key=True, max_length=128)
+    category = models.CharField(max_length=64, db_index=True)
+    tenant = models.CharField(max_length=63, blank=True, default="", db_index=True,
+                              help_text="empty: a platform service")
+    interfaces = models.JSONField(default=dict, blank=True)
+    health = models.JSONField(default=dict, blank=True)
+    revision = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.id} ({self.category})"
 
 
 class PortalEvent(models.Model):

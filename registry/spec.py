@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -27,6 +27,8 @@ __all__ = [
     "TwinSpec",
     "ParsedSpec",
     "parse_spec",
+    "FieldError",
+    "validate_document",
     "parse_stream_uri",
     "twin_schema",
 ]
@@ -385,18 +387,38 @@ def parse_spec(data: bytes, path: str, *, max_bytes: int = DEFAULT_MAX_BYTES) ->
         return fail(root.start_mark.line + 1, root.start_mark.column + 1,
                     f"a twin spec must be a mapping of keys (id, name, tenant, ...), got {_json_kind(data_obj)}")
     declared_id, declared_tenant = _declared_identity(data_obj)
-    problems: list[tuple[_Path, str, bool]] = []
-    for error in _validator().iter_errors(data_obj):
-        problems.append(_translate(error, data_obj))
-    if not problems:
-        problems.extend(_semantic_problems(data_obj))
-
+    problems = _problems(data_obj)
     if problems:
         errors = sorted({_place(path, builder, p, msg, at_key) for p, msg, at_key in problems},
                         key=lambda e: (e.line, e.column, e.message))
         return ParsedSpec(path, None, tuple(errors), declared_id, declared_tenant)
     spec = _normalise(data_obj)
     return ParsedSpec(path, spec, (), spec.id, spec.tenant)
+
+
+def _problems(data: dict[str, Any]) -> list[tuple[_Path, str, bool]]:
+    """Schema errors, then (once the shape is right) what the schema cannot say."""
+    problems = [_translate(error, data) for error in _validator().iter_errors(data)]
+    return problems or _semantic_problems(data)
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """A problem in a document that did not come from a file: placed by field path."""
+
+    field: str
+    message: str
+
+
+def validate_document(data: Any) -> TwinSpec | list[FieldError]:
+    """Validate a twin document given as data (a REST API body) exactly as a twin.yaml is validated."""
+    if not isinstance(data, dict):
+        return [FieldError("", f"a twin must be a JSON object (id, name, tenant, ...), got {_json_kind(data)}")]
+    problems = _problems(data)
+    if problems:
+        return sorted({FieldError(_dotted(path), message) for path, message, _ in problems},
+                      key=lambda e: (e.field, e.message))
+    return _normalise(data)
 
 
 def _declared_identity(data: dict[str, Any]) -> tuple[str, str]:

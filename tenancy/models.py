@@ -63,3 +63,22 @@ class Grant(models.Model):
         who = self.user or f"group {self.group}"
         what = f"{self.tenant_id}/{self.twin_id}" if self.twin_id else self.tenant_id
         return f"{who}: {self.role} on {what}"
+
+
+class ApiToken(models.Model):
+    """A per-user API token. Only its SHA-256 is stored; the token is shown once, when created."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, blank=True, default="")
+    prefix = models.CharField(max_length=12, db_index=True, help_text="the token's first characters, to recognise it")
+    key_hash = models.CharField(max_length=64, unique=True)
+    read_only = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["user_id", "-created_at"]
+        verbose_name = "API token"
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user}{', read-only' if self.read_only else ''})"

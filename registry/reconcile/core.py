@@ -1,0 +1,204 @@
+"""The machinery every reconcile entry shares: the lock, the write plan, create, update and retire."""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import jsonpatch
+from django.db import connection
+from django.db.models import Q
+from django.utils import timezone
+
+from tenancy.services import ensure_tenants
+
+from .. import events
+from ..documents import effective_status, twin_payload, twin_state
+from ..models import Dependency, Stream, Twin, TwinUI, UpdateCmd
+from ..spec import SpecError, TwinSpec
+
+# Any fixed number; all reconcilers in a PostgreSQL database share it.
+_PG_LOCK_KEY = 0x44545052  # "DTPR"
+
+
+@dataclass
+class ScanReport:
+    """What one scan did (or, with dry_run, would do)."""
+
+    files: int = 0
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    deprecated: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    errors: list[SpecError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    events: int = 0
+    dry_run: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated or self.deprecated or self.deleted)
+
+
+def _under(roots: Sequence[str], field: str = "source_path") -> Q:
+    """Rows whose `field` is a path inside one of `roots`."""
+    q = Q(pk__in=[])
+    for root in roots:
+        q |= Q(**{f"{field}__startswith": root.rstrip(os.sep) + os.sep})
+    return q
+
+
+def _lock() -> None:
+    """Serialise reconcilers across processes.
+
+    SQLite is configured with transaction_mode IMMEDIATE, so its BEGIN already
+    holds the database's write lock; PostgreSQL needs an advisory lock.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_LOCK_KEY])
+
+
+class _Plan:
+    """Accumulates one transaction's writes so each table is written in bulk, once."""
+
+    def __init__(self, report: ScanReport) -> None:
+        self.report = report
+        self.now = timezone.now()
+        self.new_twins: list[Twin] = []
+        self.changed_twins: list[Twin] = []
+        self.quiet_twins: list[Twin] = []  # hash or path moved, document unchanged
+        self.cards: list[TwinUI] = []
+        self.spec_twins: dict[str, TwinSpec] = {}  # twins whose stream and dependency rows are rewritten
+        self.deleted: list[Twin] = []
+        self.cmds: list[UpdateCmd] = []
+        self.drafts: list[events.EventDraft] = []
+        self.payload_twins: list[tuple[Twin, str, list[str]]] = []
+
+    def command(self, twin: Twin, source: str, kind: str, old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+        patch = jsonpatch.make_patch(old, new).patch
+        self.cmds.append(UpdateCmd(twin_id=twin.id, source=source, kind=kind, patch=patch,
+                                   revision=twin.revision, ts=self.now))
+        return sorted({op["path"].split("/")[1] for op in patch if op["path"].count("/") >= 1})
+
+    def flush(self) -> None:
+        ensure_tenants(t.tenant for t in self.new_twins + self.changed_twins)
+        Twin.objects.bulk_create(self.new_twins)
+        Twin.objects.bulk_update(self.changed_twins + self.quiet_twins, _TWIN_FIELDS, batch_size=500)
+        TwinUI.objects.bulk_create(self.cards, update_conflicts=True, unique_fields=["twin"],
+                                   update_fields=["name", "ui_url", "dtr_id"])
+        ids = list(self.spec_twins)
+        Stream.objects.filter(twin_id__in=ids).delete()
+        Stream.objects.bulk_create([
+            Stream(twin_id=twin_id, kind=s.kind, topic=s.topic, uri=s.uri, signal=s.signal, unit=s.unit,
+                   interval=s.interval)
+            for twin_id, spec in self.spec_twins.items() for s in spec.streams
+        ])
+        Dependency.objects.filter(twin_id__in=ids).delete()
+        Dependency.objects.bulk_create([
+            Dependency(twin_id=twin_id, target=target, kind=kind)
+            for twin_id, spec in self.spec_twins.items() for kind, targets in spec.dependencies.items()
+            for target in targets
+        ])
+        UpdateCmd.objects.bulk_create(self.cmds)
+        self._twin_events()
+        Twin.objects.filter(pk__in=[t.pk for t in self.deleted]).delete()
+        events.append(self.drafts)
+        self.report.events += len(self.drafts)
+
+    def _twin_events(self) -> None:
+        """Build twin.update payloads after the rows are written, with their streams."""
+        ids = [t.id for t, _, _ in self.payload_twins]
+        streams: dict[str, list[Stream]] = defaultdict(list)
+        for s in Stream.objects.filter(twin_id__in=ids).order_by("id"):
+            streams[s.twin_id].append(s)
+        cards = {c.twin_id: c for c in TwinUI.objects.filter(twin_id__in=ids)}
+        for twin, action, changed in self.payload_twins:
+            payload = {"action": action, "changed": changed,
+                       "twin": twin_payload(twin, cards.get(twin.id), streams[twin.id])}
+            self.drafts.append(events.EventDraft(twin.tenant, events.TWIN_UPDATE, payload))
+
+
+_TWIN_FIELDS = ["name", "tenant", "description", "metadata", "interfaces", "dependencies", "status", "domains",
+                "source", "source_path", "content_hash", "revision", "updated_at"]
+
+
+def _card(twin_id: str, spec: TwinSpec) -> TwinUI:
+    return TwinUI(twin_id=twin_id, name=spec.ui["name"], ui_url=spec.ui["url"], dtr_id=spec.ui["dtr_id"])
+
+
+def _set_spec_fields(twin: Twin, spec: TwinSpec) -> None:
+    twin.name, twin.tenant, twin.description = spec.name, spec.tenant, spec.description
+    twin.metadata, twin.interfaces, twin.dependencies = spec.metadata, spec.interfaces, spec.dependencies
+    twin.status = effective_status(twin.metadata, twin.runtime)
+    twin.domains = "".join(f"|{d}" for d in spec.metadata["domain"]) + "|" if spec.metadata["domain"] else ""
+
+
+def _create(plan: _Plan, spec: TwinSpec, *, source: str, origin: str, path: str = "", sha: str = "") -> Twin:
+    twin = Twin(id=spec.id, runtime={}, source=origin, source_path=path, content_hash=sha,
+                revision=1, created_at=plan.now, updated_at=plan.now)
+    _set_spec_fields(twin, spec)
+    plan.new_twins.append(twin)
+    plan.cards.append(_card(twin.id, spec))
+    plan.spec_twins[twin.id] = spec
+    changed = plan.command(twin, source, UpdateCmd.Kind.CREATE, {}, {**spec.document(), "runtime": {}})
+    plan.payload_twins.append((twin, "created", changed))
+    plan.report.created.append(twin.id)
+    return twin
+
+
+def _update(plan: _Plan, twin: Twin, spec: TwinSpec, *, source: str) -> list[str]:
+    """Move an existing twin to `spec`; returns the changed top-level fields ([] when none)."""
+    old_state = twin_state(twin, getattr(twin, "ui", None))
+    new_state = {**spec.document(), "runtime": twin.runtime}
+    twin.updated_at = plan.now
+    if old_state == new_state:
+        plan.quiet_twins.append(twin)
+        plan.report.unchanged += 1
+        return []
+    was_deprecated = twin.status == "deprecated"
+    _set_spec_fields(twin, spec)
+    twin.revision += 1
+    plan.changed_twins.append(twin)
+    plan.cards.append(_card(twin.id, spec))
+    plan.spec_twins[twin.id] = spec
+    changed = plan.command(twin, source, UpdateCmd.Kind.UPDATE, old_state, new_state)
+    action = "restored" if was_deprecated and twin.status != "deprecated" else "updated"
+    plan.payload_twins.append((twin, action, changed))
+    plan.report.updated.append(twin.id)
+    return changed
+
+
+def _retire(plan: _Plan, twin: Twin, reason: str, prune: bool, source: str = "") -> None:
+    """Deprecate a twin (its file is gone, or it was soft-deleted), or delete it with prune."""
+    old_state = twin_state(twin, getattr(twin, "ui", None))
+    source = source or f"file:{twin.source_path}"
+    payload = {"id": twin.id, "tenant": twin.tenant, "reason": reason, "source_path": twin.source_path}
+    if prune:
+        twin.revision += 1
+        plan.command(twin, source, UpdateCmd.Kind.DELETE, old_state, {})
+        plan.deleted.append(twin)
+        plan.drafts.append(events.EventDraft(twin.tenant, events.TWIN_DELETE, {**payload, "deleted": True}))
+        plan.report.deleted.append(twin.id)
+        return
+    if twin.metadata.get("status") == "deprecated" and not twin.content_hash:
+        return  # retired by an earlier scan already
+    twin.metadata = {**twin.metadata, "status": "deprecated"}
+    twin.status = "deprecated"
+    twin.content_hash = ""  # so the file, should it return unchanged, is parsed and restores the twin
+    twin.updated_at = plan.now
+    if old_state["metadata"] == twin.metadata:
+        plan.quiet_twins.append(twin)  # its file already declared it deprecated
+    else:
+        twin.revision += 1
+        plan.command(twin, source, UpdateCmd.Kind.DEPRECATE, old_state, {**old_state, "metadata": twin.metadata})
+        plan.changed_twins.append(twin)
+    plan.drafts.append(events.EventDraft(twin.tenant, events.TWIN_DELETE,
+                                         {**payload, "deleted": False, "status": "deprecated"}))
+    plan.report.deprecated.append(twin.id)
+
+

@@ -1,0 +1,185 @@
+"""Reconcile a scan of twin.yaml files: claims, duplicates, renames, removals and spec errors."""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from collections.abc import Sequence
+
+from django.conf import settings
+from django.db import transaction
+
+from .. import events
+from ..models import SpecFileError, Twin
+from ..scanner import Progress, Scan, ScannedFile, scan
+from ..spec import SpecError, TwinSpec
+from .core import ScanReport, _Plan, _lock, _retire, _under, _update, _create
+
+def known_hashes(roots: Sequence[str]) -> dict[str, str]:
+    """Content hashes whose parse result is already in the registry, by path.
+
+    Conflict errors are left out on purpose: whether a duplicate id loses
+    depends on other files, so such files are parsed again on every scan.
+    """
+    roots = [os.path.abspath(r) for r in roots]
+    known = dict(
+        Twin.objects.filter(_under(roots), source=Twin.Source.FILE)
+        .exclude(content_hash="")
+        .values_list("source_path", "content_hash")
+    )
+    # A broken file's twin keeps its last good hash; the file on disk is the broken one.
+    known.update(
+        SpecFileError.objects.filter(_under(roots, "path"), kind=SpecFileError.Kind.INVALID).values_list("path", "sha256")
+    )
+    return known
+
+
+def _apply_spec(plan: _Plan, f: ScannedFile, spec: TwinSpec, existing: Twin | None) -> None:
+    source = f"file:{f.path}"
+    if existing is None:
+        _create(plan, spec, source=source, origin=Twin.Source.FILE, path=f.path, sha=f.sha256)
+        return
+    existing.source, existing.source_path, existing.content_hash = Twin.Source.FILE, f.path, f.sha256
+    _update(plan, existing, spec, source=source)
+
+
+def _claims(
+    scan_: Scan, by_file: dict[str, ScannedFile], path: str, twin_id: str
+) -> bool:
+    """Does the file at `path` (a twin's registered source) still claim `twin_id`?"""
+    f = by_file.get(path)
+    if f is None:
+        # Outside the scanned roots we cannot tell; a file that exists keeps its twin.
+        return not any(path.startswith(r + os.sep) for r in scan_.roots) and os.path.exists(path)
+    if f.parsed is None or not f.parsed.ok:
+        return True  # unchanged, or broken: its twin keeps the last good version
+    return f.parsed.spec.id == twin_id
+
+
+def _resolve_claims(
+    scan_: Scan, twins: dict[str, Twin], by_file: dict[str, ScannedFile]
+) -> tuple[list[tuple[ScannedFile, Twin | None]], dict[str, list[tuple[int, int, str]]]]:
+    """Pick the one file that defines each id; the others get a conflict error."""
+    candidates: dict[str, list[ScannedFile]] = defaultdict(list)
+    for f in scan_.files:
+        if f.parsed is not None and f.parsed.ok:
+            candidates[f.parsed.spec.id].append(f)
+    winners: list[tuple[ScannedFile, Twin | None]] = []
+    conflicts: dict[str, list[tuple[int, int, str]]] = {}
+    for twin_id, files in candidates.items():
+        existing = twins.get(twin_id)
+        if existing is not None and existing.source == Twin.Source.API:
+            for f in files:
+                conflicts[f.path] = [(1, 1, f"the id {twin_id!r} is already registered through the REST API; "
+                                            "choose another id, or delete the API twin first")]
+            continue
+        owner = existing.source_path if existing is not None else ""
+        paths = [f.path for f in files]
+        if owner in paths:
+            winner = owner
+        elif owner and existing is not None and _claims(scan_, by_file, owner, twin_id):
+            winner = owner  # an unchanged or broken file still holds the id
+        else:
+            winner = min(paths)
+        for f in files:
+            if f.path == winner:
+                winners.append((f, existing))
+            else:
+                conflicts[f.path] = [(1, 1, f"duplicate id {twin_id!r}: {winner} already defines it and is kept; "
+                                            "give this twin another id")]
+    return winners, conflicts
+
+
+def _write_errors(plan: _Plan, scan_: Scan, conflicts: dict[str, list[tuple[int, int, str]]]) -> None:
+    """Replace the stored errors of every parsed or vanished file; emit spec.error where they changed."""
+    current: dict[str, list[SpecFileError]] = defaultdict(list)
+    for row in SpecFileError.objects.filter(_under(scan_.roots, "path")):
+        current[row.path].append(row)
+    seen = scan_.paths
+    touched = {f.path: f for f in scan_.files if f.parsed is not None}
+    paths = set(touched) | {p for p in current if p not in seen}
+    new_rows: list[SpecFileError] = []
+    stale: list[str] = []
+    for path in sorted(paths):
+        f = touched.get(path)
+        rows = _error_rows(f, conflicts.get(path, [])) if f is not None else []
+        old = {(r.line, r.column, r.message, r.kind) for r in current.get(path, [])}
+        if old == {(r.line, r.column, r.message, r.kind) for r in rows}:
+            continue
+        stale.append(path)
+        new_rows.extend(rows)
+        ref = rows[0] if rows else current[path][0]
+        plan.drafts.append(events.EventDraft(ref.tenant, events.SPEC_ERROR, {
+            "path": path, "twin_id": ref.twin_id,
+            "errors": [{"line": r.line, "column": r.column, "message": r.message} for r in rows],
+        }))
+    SpecFileError.objects.filter(path__in=stale).delete()
+    SpecFileError.objects.bulk_create(new_rows)
+
+
+def _error_rows(f: ScannedFile, conflicts: list[tuple[int, int, str]]) -> list[SpecFileError]:
+    parsed = f.parsed
+    common = {"path": f.path, "sha256": f.sha256, "tenant": parsed.declared_tenant, "twin_id": parsed.declared_id}
+    rows = [SpecFileError(line=e.line, column=e.column, message=e.message, kind=SpecFileError.Kind.INVALID, **common)
+            for e in parsed.errors]
+    rows += [SpecFileError(line=line, column=col, message=msg, kind=SpecFileError.Kind.CONFLICT, **common)
+             for line, col, msg in conflicts]
+    return rows
+
+
+def _dependency_warnings(plan: _Plan, winners: list[tuple[ScannedFile, Twin | None]]) -> None:
+    wanted = {dep for f, _ in winners for deps in f.parsed.spec.dependencies.values() for dep in deps}
+    if not wanted:
+        return
+    known = set(Twin.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+    known |= {t.id for t in plan.new_twins}
+    for f, _ in winners:
+        for kind, deps in f.parsed.spec.dependencies.items():
+            for dep in deps:
+                if dep not in known:
+                    plan.report.warnings.append(f"{f.path}: {f.parsed.spec.id} has a {kind} dependency on "
+                                                f"{dep!r}, which is not registered")
+
+
+def reconcile_scan(scan_: Scan, *, prune: bool = False, dry_run: bool = False) -> ScanReport:
+    """Apply one scan to the registry in one transaction and report what changed."""
+    report = ScanReport(files=len(scan_.files), dry_run=dry_run)
+    with transaction.atomic():
+        _lock()
+        by_file = {f.path: f for f in scan_.files}
+        owned = dict(Twin.objects.filter(_under(scan_.roots), source=Twin.Source.FILE).values_list("source_path", "id"))
+        claimed_ids = {f.parsed.spec.id for f in scan_.files if f.parsed is not None and f.parsed.ok}
+        released = {twin_id for path, twin_id in owned.items() if not _claims(scan_, by_file, path, twin_id)}
+        twins = {t.id: t for t in Twin.objects.select_related("ui").filter(pk__in=claimed_ids | released)}
+        plan = _Plan(report)
+        winners, conflicts = _resolve_claims(scan_, twins, by_file)
+        for f, existing in winners:
+            _apply_spec(plan, f, f.parsed.spec, existing)
+        reclaimed = {f.parsed.spec.id for f, _ in winners}
+        for twin_id in sorted(released - reclaimed):
+            reason = "file removed" if twins[twin_id].source_path not in by_file else "file now defines another id"
+            _retire(plan, twins[twin_id], reason, prune)
+        report.unchanged += sum(1 for f in scan_.files if f.parsed is None)
+        _dependency_warnings(plan, winners)
+        _write_errors(plan, scan_, conflicts)
+        plan.flush()
+        report.errors = [SpecError(e.path, e.line, e.column, e.message)
+                         for e in SpecFileError.objects.filter(_under(scan_.roots, "path"))]
+        if dry_run:
+            transaction.set_rollback(True)
+    return report
+
+
+def scan_roots(
+    roots: Sequence[str] | None = None,
+    *,
+    prune: bool = False,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> ScanReport:
+    """Scan the configured twin roots and reconcile them: what the command, the watcher and start-up run."""
+    roots = [os.path.abspath(r) for r in (roots if roots is not None else settings.DTP_TWINS_ROOTS)]
+    found = scan(roots, known_hashes(roots), max_bytes=settings.DTP_SPEC_MAX_BYTES, progress=progress)
+    return reconcile_scan(found, prune=prune, dry_run=dry_run)
+
+
