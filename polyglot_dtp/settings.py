@@ -57,6 +57,10 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "tenancy",
     "registry",
     "portal",
@@ -131,6 +135,10 @@ TIME_ZONE = env("DTP_TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
 
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "portal:home"
+LOGOUT_REDIRECT_URL = "login"
+
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env("DTP_STATIC_ROOT", default=str(DATA_DIR / "static")))
 # Where `make run` serves the portal.
@@ -150,6 +158,37 @@ DTP_TWINS_ROOTS = [
 DTP_SPEC_MAX_BYTES = env.int("DTP_SPEC_MAX_BYTES", default=256 * 1024)
 # The ASGI web process reconciles the twin roots once when it starts.
 DTP_SCAN_ON_START = env.bool("DTP_SCAN_ON_START", default=True)
+
+# --- REST API ------------------------------------------------------------------
+# Anonymous visitors may read everything (never write): for demos on a closed network only.
+DTP_DEMO_MODE = env.bool("DTP_DEMO_MODE", default=False)
+# Largest JSON body the API reads; a larger one is answered 413.
+DTP_API_MAX_BODY_BYTES = env.int("DTP_API_MAX_BODY_BYTES", default=1024 * 1024)
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "tenancy.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PARSER_CLASSES": ["registry.api.parsers.LimitedJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer",
+                                 "rest_framework.renderers.BrowsableAPIRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "registry.api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "polyglot-dtp registry API",
+    "DESCRIPTION": "Register twins and services, read the registry, patch runtime status. See docs/api.md.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "registry.api.schema.add_error_responses"],
+}
 
 LOGGING = {
     "version": 1,

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from .models import Stream, Twin, TwinUI
+from .models import Service, Stream, Twin, TwinUI
 
-__all__ = ["effective_status", "twin_state", "twin_payload", "stream_payload"]
+__all__ = ["effective_status", "twin_state", "twin_payload", "stream_payload", "service_payload"]
 
 
 def effective_status(metadata: dict[str, Any], runtime: dict[str, Any]) -> str:
@@ -69,3 +69,16 @@ def twin_payload(twin: Twin, ui: TwinUI | None, streams: Iterable[Stream]) -> di
         }
     )
     return state
+
+
+def service_payload(service: Service) -> dict[str, Any]:
+    return {
+        "id": service.id,
+        "category": service.category,
+        "tenant": service.tenant,
+        "interfaces": service.interfaces,
+        "health": service.health,
+        "revision": service.revision,
+        "created_at": service.created_at.isoformat() if service.created_at else None,
+        "updated_at": service.updated_at.isoformat() if service.updated_at else None,
+    }

@@ -28,14 +28,24 @@ class Access:
     everything: bool = False
     tenants: dict[str, Role] = field(default_factory=dict)
     twins: dict[tuple[str, str], Role] = field(default_factory=dict)  # (tenant, twin id) -> role
+    # No role above this one counts: read-only tokens and the demo mode's anonymous visitors are viewers.
+    ceiling: Role = Role.ADMIN
 
     def role(self, tenant: str, twin_id: str = "") -> Role | None:
         if self.everything:
-            return Role.ADMIN
-        best = self.tenants.get(tenant)
-        if twin_id and (tenant, twin_id) in self.twins:
-            best = _best(best, self.twins[(tenant, twin_id)])
+            best: Role | None = Role.ADMIN
+        else:
+            best = self.tenants.get(tenant)
+            if twin_id and (tenant, twin_id) in self.twins:
+                best = _best(best, self.twins[(tenant, twin_id)])
+        if best is not None and RANK[best] > RANK[self.ceiling]:
+            return self.ceiling
         return best
+
+    @property
+    def is_staff_wide(self) -> bool:
+        """Full access to platform-wide things (services without a tenant, events without one)."""
+        return self.everything and self.ceiling == Role.ADMIN
 
     def can(self, minimum: Role, tenant: str, twin_id: str = "") -> bool:
         role = self.role(tenant, twin_id)
@@ -70,13 +80,15 @@ class Access:
 NOBODY = Access()
 
 
-def access_for(user: object) -> Access:
+def access_for(user: object, *, read_only: bool = False, demo: bool = False) -> Access:
+    """Read a user's grants. `demo` lets anonymous visitors read everything (DTP_DEMO_MODE)."""
     if user is None or isinstance(user, AnonymousUser) or not getattr(user, "is_authenticated", False):
-        return NOBODY
+        return Access(everything=True, ceiling=Role.VIEWER) if demo else NOBODY
     if not user.is_active:
         return NOBODY
+    ceiling = Role.VIEWER if read_only else Role.ADMIN
     if user.is_superuser and user.is_staff:
-        return Access(everything=True)
+        return Access(everything=True, ceiling=ceiling)
     tenants: dict[str, Role] = {}
     twins: dict[tuple[str, str], Role] = {}
     grants = Grant.objects.filter(Q(user=user) | Q(group__in=user.groups.all())).values_list(
@@ -87,4 +99,4 @@ def access_for(user: object) -> Access:
             twins[(tenant, twin_id)] = _best(twins.get((tenant, twin_id)), role)
         else:
             tenants[tenant] = _best(tenants.get(tenant), role)
-    return Access(tenants=tenants, twins=twins)
+    return Access(tenants=tenants, twins=twins, ceiling=ceiling)

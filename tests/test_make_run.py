@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import http.cookiejar
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -34,30 +37,52 @@ def alive(pid: int) -> bool:
     return True
 
 
-def fetch(url: str) -> str | None:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
+class Browser:
+    """Just enough of a browser to sign in: cookies, and the CSRF token from the form."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+
+    def get(self, path: str) -> str | None:
+        try:
+            with self.opener.open(self.base + path, timeout=2) as response:
+                return response.read().decode()
+        except OSError:
+            return None
+
+    def sign_in(self, username: str, password: str) -> str:
+        form = self.get("/accounts/login/")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+        data = urllib.parse.urlencode({"username": username, "password": password, "next": "/",
+                                       "csrfmiddlewaretoken": token}).encode()
+        request = urllib.request.Request(self.base + "/accounts/login/", data=data,
+                                         headers={"Referer": self.base + "/accounts/login/"})
+        with self.opener.open(request, timeout=10) as response:
             return response.read().decode()
-    except OSError:
-        return None
 
 
 def test_the_portal_serves_the_sample_twins_and_ctrl_c_stops_every_process(tmp_path):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env.update({"DTP_DATA_DIR": str(tmp_path), "DTP_PORT": str(port), "PYTHONUNBUFFERED": "1"})
+    # The steps of `make run`: migrate, create the admin account (its password is printed), supervise.
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=REPO, env=env, check=True)
+    bootstrap = subprocess.run([sys.executable, "manage.py", "bootstrap_admin"], cwd=REPO, env=env, check=True,
+                               capture_output=True, text=True).stdout
+    username, password = re.search(r"as '(\w+)' with password: (\S+)", bootstrap).groups()
     group = subprocess.Popen([sys.executable, "-m", "polyglot_dtp.supervisor"], cwd=REPO, env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    browser = Browser(f"http://127.0.0.1:{port}")
     try:
         end = time.monotonic() + DEADLINE
         page = None
-        while time.monotonic() < end and group.poll() is None:
-            page = fetch(f"http://127.0.0.1:{port}/")
-            if page and "Lift 001" in page:
-                break
+        while time.monotonic() < end and group.poll() is None and page is None:
+            page = browser.get("/")
             time.sleep(0.2)
         assert page is not None and group.poll() is None, group.stdout.read() if group.poll() is not None else ""
+        assert "Sign in" in page and "Lift 001" not in page  # nothing is shown before signing in
+        page = browser.sign_in(username, password)
         for name in ("Lift 001", "HVAC plant A", "Room 1 temperature", "M5Core2 (lab bench)"):
             assert name in page
         children = children_of(group.pid)

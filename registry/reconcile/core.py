@@ -77,7 +77,8 @@ class _Plan:
         self.deleted: list[Twin] = []
         self.cmds: list[UpdateCmd] = []
         self.drafts: list[events.EventDraft] = []
-        self.payload_twins: list[tuple[Twin, str, list[str]]] = []
+        # (twin, action, changed top-level fields, extra payload keys) for each twin.update event
+        self.payload_twins: list[tuple[Twin, str, list[str], dict[str, Any]]] = []
 
     def command(self, twin: Twin, source: str, kind: str, old: dict[str, Any], new: dict[str, Any]) -> list[str]:
         patch = jsonpatch.make_patch(old, new).patch
@@ -112,18 +113,19 @@ class _Plan:
 
     def _twin_events(self) -> None:
         """Build twin.update payloads after the rows are written, with their streams."""
-        ids = [t.id for t, _, _ in self.payload_twins]
+        ids = [t.id for t, _, _, _ in self.payload_twins]
         streams: dict[str, list[Stream]] = defaultdict(list)
         for s in Stream.objects.filter(twin_id__in=ids).order_by("id"):
             streams[s.twin_id].append(s)
         cards = {c.twin_id: c for c in TwinUI.objects.filter(twin_id__in=ids)}
-        for twin, action, changed in self.payload_twins:
-            payload = {"action": action, "changed": changed,
+        for twin, action, changed, extra in self.payload_twins:
+            payload = {"action": action, "changed": changed, **extra,
                        "twin": twin_payload(twin, cards.get(twin.id), streams[twin.id])}
             self.drafts.append(events.EventDraft(twin.tenant, events.TWIN_UPDATE, payload))
 
 
-_TWIN_FIELDS = ["name", "tenant", "description", "metadata", "interfaces", "dependencies", "status", "domains",
+_TWIN_FIELDS = ["name", "tenant", "description", "metadata", "interfaces", "dependencies", "runtime", "status",
+                "domains",
                 "source", "source_path", "content_hash", "revision", "updated_at"]
 
 
@@ -146,21 +148,24 @@ def _create(plan: _Plan, spec: TwinSpec, *, source: str, origin: str, path: str 
     plan.cards.append(_card(twin.id, spec))
     plan.spec_twins[twin.id] = spec
     changed = plan.command(twin, source, UpdateCmd.Kind.CREATE, {}, {**spec.document(), "runtime": {}})
-    plan.payload_twins.append((twin, "created", changed))
+    plan.payload_twins.append((twin, "created", changed, {}))
     plan.report.created.append(twin.id)
     return twin
 
 
-def _update(plan: _Plan, twin: Twin, spec: TwinSpec, *, source: str) -> list[str]:
-    """Move an existing twin to `spec`; returns the changed top-level fields ([] when none)."""
+def _update(plan: _Plan, twin: Twin, spec: TwinSpec, *, source: str,
+            runtime: dict[str, Any] | None = None) -> list[str]:
+    """Move an existing twin to `spec` (and `runtime`, if given); returns the changed top-level fields."""
     old_state = twin_state(twin, getattr(twin, "ui", None))
-    new_state = {**spec.document(), "runtime": twin.runtime}
+    runtime = twin.runtime if runtime is None else runtime
+    new_state = {**spec.document(), "runtime": runtime}
     twin.updated_at = plan.now
     if old_state == new_state:
         plan.quiet_twins.append(twin)
         plan.report.unchanged += 1
         return []
     was_deprecated = twin.status == "deprecated"
+    twin.runtime = runtime
     _set_spec_fields(twin, spec)
     twin.revision += 1
     plan.changed_twins.append(twin)
@@ -168,7 +173,7 @@ def _update(plan: _Plan, twin: Twin, spec: TwinSpec, *, source: str) -> list[str
     plan.spec_twins[twin.id] = spec
     changed = plan.command(twin, source, UpdateCmd.Kind.UPDATE, old_state, new_state)
     action = "restored" if was_deprecated and twin.status != "deprecated" else "updated"
-    plan.payload_twins.append((twin, action, changed))
+    plan.payload_twins.append((twin, action, changed, {}))
     plan.report.updated.append(twin.id)
     return changed
 
@@ -202,3 +207,32 @@ def _retire(plan: _Plan, twin: Twin, reason: str, prune: bool, source: str = "")
     plan.report.deprecated.append(twin.id)
 
 
+
+
+def merge_runtime(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """Runtime changes are merged key by key; a None value removes the key."""
+    runtime = dict(current)
+    for key, value in changes.items():
+        if value is None:
+            runtime.pop(key, None)
+        else:
+            runtime[key] = value
+    return runtime
+
+
+def _apply_runtime(plan: _Plan, twin: Twin, changes: dict[str, Any], *, source: str) -> list[str]:
+    """Merge runtime changes into a twin; returns the runtime keys that changed ([] when none)."""
+    runtime = merge_runtime(twin.runtime, changes)
+    changed = sorted(k for k in set(runtime) | set(twin.runtime) if runtime.get(k) != twin.runtime.get(k))
+    if not changed:
+        return []
+    card = getattr(twin, "ui", None)
+    old_state = twin_state(twin, card)
+    twin.runtime = runtime
+    twin.status = effective_status(twin.metadata, runtime)
+    twin.revision += 1
+    twin.updated_at = plan.now
+    plan.changed_twins.append(twin)
+    plan.command(twin, source, UpdateCmd.Kind.RUNTIME, old_state, twin_state(twin, card))
+    plan.payload_twins.append((twin, "runtime", ["runtime"], {"runtime_changed": changed}))
+    return changed

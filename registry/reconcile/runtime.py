@@ -7,10 +7,9 @@ from typing import Any
 
 from django.db import transaction
 
-from .. import events
-from ..documents import effective_status, twin_payload, twin_state
-from ..models import Twin, UpdateCmd
-from .core import ScanReport, _Plan, _lock
+from ..models import Twin
+from .core import ScanReport, _apply_runtime, _lock, _Plan
+
 
 def update_runtime(twin_id: str, changes: Mapping[str, Any], *, source: str) -> tuple[Twin, list[str]]:
     """Merge runtime fields into a twin (a None value removes the key).
@@ -23,25 +22,7 @@ def update_runtime(twin_id: str, changes: Mapping[str, Any], *, source: str) -> 
     with transaction.atomic():
         _lock()
         twin = Twin.objects.select_related("ui").get(pk=twin_id)
-        runtime = dict(twin.runtime)
-        for key, value in changes.items():
-            if value is None:
-                runtime.pop(key, None)
-            else:
-                runtime[key] = value
-        changed = sorted(k for k in set(runtime) | set(twin.runtime) if runtime.get(k) != twin.runtime.get(k))
-        if not changed:
-            return twin, []
-        card = getattr(twin, "ui", None)
-        old_state = twin_state(twin, card)
-        twin.runtime = runtime
-        twin.status = effective_status(twin.metadata, runtime)
-        twin.revision += 1
-        twin.save(update_fields=["runtime", "status", "revision", "updated_at"])
         plan = _Plan(ScanReport())
-        plan.command(twin, source, UpdateCmd.Kind.RUNTIME, old_state, twin_state(twin, card))
-        UpdateCmd.objects.bulk_create(plan.cmds)
-        payload = {"action": "runtime", "changed": ["runtime"], "runtime_changed": changed,
-                   "twin": twin_payload(twin, card, twin.streams.order_by("id"))}
-        events.append([events.EventDraft(twin.tenant, events.TWIN_UPDATE, payload)])
+        changed = _apply_runtime(plan, twin, dict(changes), source=source)
+        plan.flush()
     return twin, changed

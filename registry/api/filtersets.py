@@ -1,0 +1,38 @@
+"""Twin list filters: ?tenant=&status=&domain=&stream_kind=&depends_on=&source=&q= (lists comma-separated)."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Q, QuerySet
+
+from ..models import Twin
+
+
+class CSVFilter(django_filters.BaseCSVFilter, django_filters.CharFilter):
+    pass
+
+
+class TwinFilterSet(django_filters.FilterSet):
+    tenant = CSVFilter(field_name="tenant", lookup_expr="in", help_text="one or more tenants, comma-separated")
+    status = CSVFilter(field_name="status", lookup_expr="in", help_text="one or more statuses, comma-separated")
+    domain = django_filters.CharFilter(method="filter_domain", help_text="twins whose metadata.domain lists it")
+    stream_kind = django_filters.CharFilter(method="filter_stream_kind", help_text="e.g. mqtt")
+    depends_on = django_filters.CharFilter(method="filter_depends_on", help_text="twins depending on this id")
+    source = django_filters.ChoiceFilter(choices=Twin.Source.choices)
+    q = django_filters.CharFilter(method="filter_q", help_text="text in id, name or description")
+
+    class Meta:
+        model = Twin
+        fields: list[str] = []
+
+    def filter_domain(self, qs: QuerySet[Twin], name: str, value: str) -> QuerySet[Twin]:
+        return qs.filter(domains__contains=f"|{value}|")
+
+    def filter_stream_kind(self, qs: QuerySet[Twin], name: str, value: str) -> QuerySet[Twin]:
+        return qs.filter(pk__in=Twin.objects.filter(streams__kind=value).values("pk"))
+
+    def filter_depends_on(self, qs: QuerySet[Twin], name: str, value: str) -> QuerySet[Twin]:
+        return qs.filter(pk__in=Twin.objects.filter(dependency_rows__target=value).values("pk"))
+
+    def filter_q(self, qs: QuerySet[Twin], name: str, value: str) -> QuerySet[Twin]:
+        return qs.filter(Q(id__icontains=value) | Q(name__icontains=value) | Q(description__icontains=value))

@@ -1,0 +1,18 @@
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from . import views
+
+urlpatterns = [
+    path("registry/twins", views.TwinListView.as_view(), name="twin-list"),
+    path("registry/twins/<str:twin_id>", views.TwinDetailView.as_view(), name="twin-detail"),
+    path("registry/twins/<str:twin_id>/history", views.TwinHistoryView.as_view(), name="twin-history"),
+    path("registry/services", views.ServiceListView.as_view(), name="service-list"),
+    path("registry/services/<str:service_id>", views.ServiceDetailView.as_view(), name="service-detail"),
+    path("registry/spec-errors", views.SpecErrorsView.as_view(), name="spec-errors"),
+    path("registry/schema/twin.json", views.TwinSchemaView.as_view(), name="twin-schema"),
+    path("portal/events", views.PortalEventsView.as_view(), name="portal-events"),
+    path("schema/", SpectacularAPIView.as_view(), name="openapi"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="openapi"), name="api-docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="openapi"), name="api-redoc"),
+]

@@ -1,0 +1,29 @@
+"""DRF authentication by API token: `Authorization: Token <token>` (DRF's convention) or `Bearer <token>`."""
+
+from __future__ import annotations
+
+from rest_framework import authentication, exceptions
+
+from .tokens import find_token
+
+
+class ApiTokenAuthentication(authentication.BaseAuthentication):
+    keywords = ("token", "bearer")
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).split()
+        if not header or header[0].lower().decode(errors="replace") not in self.keywords:
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed("Authorization header must be 'Token <token>' or 'Bearer <token>'.")
+        try:
+            raw = header[1].decode("ascii")
+        except UnicodeDecodeError:
+            raise exceptions.AuthenticationFailed("The token contains characters that tokens never have.") from None
+        token = find_token(raw)
+        if token is None or not token.user.is_active:
+            raise exceptions.AuthenticationFailed("Invalid or revoked token.")
+        return token.user, token
+
+    def authenticate_header(self, request) -> str:
+        return 'Token realm="api"'
