@@ -1,10 +1,70 @@
-"""Portal pages: thin views over registry selectors."""
+"""Portal pages: thin views over portal.queries, scoped by portal.access."""
 
-from django.http import HttpRequest, HttpResponse
+from __future__ import annotations
+
+import json
+
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import urlencode
 
-from registry.selectors import portal_cards, spec_errors
+from . import access, health, queries
+from .graph import dependency_graph
+from .stream import start_cursor, stream_channels
+
+
+# The card the page clones for a twin that appears while it is open.
+TEMPLATE_CARD = queries.Card(id="__id__", name="", tenant="", domain="", status="", streams=0, dependencies=0,
+                             last_seen="", ui_url="")
+
+
+def _tenants(request: HttpRequest) -> set[str] | None:
+    return access.visible_tenants(getattr(request, "user", None))
+
+
+def _page(request: HttpRequest, template: str, context: dict) -> HttpResponse:
+    """Every page: the header badges and one stream URL that resumes from this render."""
+    channels = stream_channels(request)
+    params = {"lastEventId": start_cursor(channels)}
+    if request.GET.get("tenant"):
+        params["tenant"] = request.GET["tenant"]
+    context.update({"health": health.snapshot(),
+                    "stream_url": reverse("portal-stream") + "?" + urlencode(params)})
+    return render(request, template, context)
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/home.html", {"groups": portal_cards(), "spec_errors": spec_errors()})
+    tenants = _tenants(request)
+    groups = queries.home_groups(tenants)
+    statuses = sorted({c.status for g in groups for d in g.domains for c in d.cards} | {"active", "deprecated"})
+    domains = sorted({d.domain for g in groups for d in g.domains})
+    return _page(request, "portal/home.html", {
+        "groups": groups, "spec_errors": queries.spec_errors(tenants), "statuses": statuses, "domains": domains,
+        "tenants": [g.tenant for g in groups], "page": "home", "template_card": TEMPLATE_CARD})
+
+
+def twin(request: HttpRequest, twin_id: str) -> HttpResponse:
+    detail = queries.twin_detail(twin_id, _tenants(request))
+    if detail is None:
+        raise Http404("no such twin")
+    graph = dependency_graph(twin_id, detail.static, detail.dynamic, [t.id for t in detail.dependents])
+    spec = {k: getattr(detail.twin, k) for k in ("description", "metadata", "interfaces", "dependencies")}
+    return _page(request, "portal/twin.html", {
+        "d": detail, "graph": graph, "spec_json": json.dumps(spec, indent=2, ensure_ascii=False),
+        "runtime_json": json.dumps(detail.twin.runtime, indent=2, ensure_ascii=False), "page": "twin"})
+
+
+def events(request: HttpRequest) -> HttpResponse:
+    rows = queries.recent_events(_tenants(request))
+    return _page(request, "portal/events.html", {"events": rows, "page": "events"})
+
+
+def errors(request: HttpRequest) -> HttpResponse:
+    return _page(request, "portal/errors.html", {"spec_errors": queries.spec_errors(_tenants(request)),
+                                                "page": "errors"})
+
+
+def health_json(request: HttpRequest) -> JsonResponse:
+    """The badges now (cached): what a page fetches after reconnecting."""
+    return JsonResponse(health.snapshot())

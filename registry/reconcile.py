@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from . import events
 from .documents import effective_status, twin_payload, twin_state
-from .models import SpecFileError, Stream, Twin, TwinUI, UpdateCmd
+from .models import ScanStatus, SpecFileError, Stream, Twin, TwinUI, UpdateCmd
 from .scanner import Progress, Scan, ScannedFile, scan
 from .spec import SpecError, TwinSpec
 
@@ -347,6 +347,10 @@ def reconcile_scan(scan_: Scan, *, prune: bool = False, dry_run: bool = False) -
                          for e in SpecFileError.objects.filter(_errors_under(scan_.roots))]
         if dry_run:
             transaction.set_rollback(True)
+        else:  # the portal's Scanner badge; not an event, so a no-op rescan stays silent
+            ScanStatus.objects.update_or_create(pk=1, defaults={
+                "finished_at": timezone.now(), "files": report.files, "errors": len(report.errors),
+                "changed": report.changed})
     return report
 
 
