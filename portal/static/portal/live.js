@@ -5,7 +5,7 @@
   var TYPES = ["twin.update", "twin.delete", "service.update", "spec.error", "health.update"];
   var handlers = {};
   var lastId = "";     // the compound SSE id django-eventstream sends ("all:42")
-  var seen = 0;        // highest PortalEvent id applied, so a replayed event is applied once
+  var seen = new Set(); // PortalEvent ids applied, so an event replayed after a reconnect is applied once
   var es = null, delay = 1000, timer = null, opened = false;
 
   function on(type, fn) { (handlers[type] = handlers[type] || []).push(fn); }
@@ -48,8 +48,8 @@
     var data;
     try { data = JSON.parse(e.data); } catch (err) { return; }
     if (data && data.event && data.event.id) {
-      if (data.event.id <= seen) return;
-      seen = data.event.id;
+      if (seen.has(data.event.id)) return;
+      seen.add(data.event.id);
       touchUpdated(data.event.created_at);
     }
     (handlers[type] || []).concat(handlers["*"] || []).forEach(function (fn) {

@@ -1,0 +1,60 @@
+"""The stream view: django-eventstream's own ASGI view, made to send each stored event once.
+
+django-eventstream (5.3) replays from storage, yields, and only then checks
+whether events were queued for the listener meanwhile; if so it re-reads
+storage from the ids the request started with and sends those events a
+second time. That happens exactly on a reconnect while events are arriving.
+Rather than fork the view, its output is passed through a filter that drops
+a stored event (by PortalEvent id) this response already sent.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from collections.abc import AsyncIterator
+
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django_eventstream.views import events
+
+__all__ = ["stream", "drop_repeats"]
+
+REMEMBER = 10_000  # ids per response; far more than a replay window holds
+
+
+def _event_id(block: str) -> int | None:
+    data = "\n".join(line[6:] for line in block.split("\n") if line.startswith("data: "))
+    if '"event": {' not in data:
+        return None
+    try:
+        return int(json.loads(data)["event"]["id"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+async def drop_repeats(chunks: AsyncIterator[str | bytes]) -> AsyncIterator[str]:
+    sent: set[int] = set()
+    order: deque[int] = deque()
+    async for chunk in chunks:
+        text = chunk.decode() if isinstance(chunk, bytes) else chunk
+        kept = []
+        for block in text.split("\n\n"):
+            event_id = _event_id(block) if block else None
+            if event_id is not None:
+                if event_id in sent:
+                    continue
+                sent.add(event_id)
+                order.append(event_id)
+                if len(order) > REMEMBER:
+                    sent.discard(order.popleft())
+            kept.append(block)
+        out = "\n\n".join(kept)
+        if out.strip("\n"):
+            yield out
+
+
+def stream(request: HttpRequest) -> HttpResponse:
+    response = events(request)
+    if isinstance(response, StreamingHttpResponse) and response.is_async:
+        response.streaming_content = drop_repeats(response.streaming_content)
+    return response
