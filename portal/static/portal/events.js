@@ -8,7 +8,7 @@
     var tr = document.createElement("tr");
     tr.dataset.eventId = String(p.event.id);
     var subject = (p.twin && p.twin.id) || p.id || p.path || p.service || "";
-    [String(p.event.id), new Date(p.event.created_at).toLocaleString(), type, p.event.tenant || "—", subject,
+    [String(p.event.id), String(p.event.created_at || "").slice(0, 19).replace("T", " "), type, p.event.tenant || "—", subject,
      (p.runtime_changed || p.changed || []).join(", ")].forEach(function (text, i) {
       var td = document.createElement("td");
       var el = i === 2 ? document.createElement("span") : i === 4 ? document.createElement("code") : td;

@@ -12,7 +12,7 @@
     if (empty) empty.remove();
     var li = document.createElement("li");
     var time = document.createElement("time");
-    time.textContent = new Date().toLocaleString();
+    time.textContent = new Date().toISOString().slice(0, 19).replace("T", " ");
     li.appendChild(time);
     parts.forEach(function (p) {
       li.appendChild(document.createTextNode(" "));
