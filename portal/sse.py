@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django_eventstream.views import events
 
-__all__ = ["stream", "drop_repeats"]
+__all__ = ["stream", "drop_repeats", "RepeatFilter"]
 
 REMEMBER = 10_000  # ids per response; far more than a replay window holds
 
@@ -32,24 +32,35 @@ def _event_id(block: str) -> int | None:
         return None
 
 
-async def drop_repeats(chunks: AsyncIterator[str | bytes]) -> AsyncIterator[str]:
-    sent: set[int] = set()
-    order: deque[int] = deque()
-    async for chunk in chunks:
+class RepeatFilter:
+    """Remembers the stored events one response sent and drops them from later chunks."""
+
+    def __init__(self) -> None:
+        self.sent: set[int] = set()
+        self.order: deque[int] = deque()
+
+    def __call__(self, chunk: str | bytes) -> str:
         text = chunk.decode() if isinstance(chunk, bytes) else chunk
         kept = []
         for block in text.split("\n\n"):
             event_id = _event_id(block) if block else None
             if event_id is not None:
-                if event_id in sent:
+                if event_id in self.sent:
                     continue
-                sent.add(event_id)
-                order.append(event_id)
-                if len(order) > REMEMBER:
-                    sent.discard(order.popleft())
+                self.sent.add(event_id)
+                self.order.append(event_id)
+                if len(self.order) > REMEMBER:
+                    self.sent.discard(self.order.popleft())
             kept.append(block)
         out = "\n\n".join(kept)
-        if out.strip("\n"):
+        return out if out.strip("\n") else ""
+
+
+async def drop_repeats(chunks: AsyncIterator[str | bytes]) -> AsyncIterator[str]:
+    once = RepeatFilter()
+    async for chunk in chunks:
+        out = once(chunk)
+        if out:
             yield out
 
 

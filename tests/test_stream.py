@@ -97,6 +97,22 @@ def test_a_last_event_id_older_than_the_retention_window_gets_a_reset(server):
     assert event.type == "stream-reset"
 
 
+def test_a_stored_event_is_sent_once_even_when_the_library_replays_it():
+    from portal.sse import RepeatFilter
+
+    def block(event_id: int) -> str:
+        return f'event: twin.update\nid: all:{event_id}\ndata: {{"event": {{"id": {event_id}}}}}\n\n'
+
+    once = RepeatFilter()
+    chunks = [":" + " " * 8 + "\n\nevent: stream-open\ndata:\n\n", block(6) + block(7),
+              block(6) + block(7) + block(8),  # django-eventstream's re-read after a conflict
+              block(7), "event: keep-alive\ndata:\n\n"]
+    text = "".join(once(c) for c in chunks)
+
+    assert [line for line in text.split("\n") if line.startswith("id:")] == ["id: all:6", "id: all:7", "id: all:8"]
+    assert text.startswith(chunks[0]) and text.endswith(chunks[-1])
+
+
 def redis_available() -> bool:
     try:
         socket.create_connection(("127.0.0.1", 6379), timeout=1).close()

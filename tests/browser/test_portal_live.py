@@ -53,7 +53,17 @@ def test_cards_follow_file_edits_runtime_changes_and_a_server_restart(page, port
     expect(card(page, "evil-1").locator('[data-field="name"]')).to_have_text("<img src=x onerror=alert(1)>",
                                                                               timeout=WAIT)
     expect(page.locator("img[src=x]")).to_have_count(0)
+
+    # A broken file shows in the spec errors panel until it is fixed.
+    tree.write("broken/twin.yaml", "id: bad-1\nname: Bad\ntenant: acme\ncolour: red\n")
+    errors = page.locator("#spec-error-list li")
+    expect(errors).to_have_count(1, timeout=WAIT)
+    expect(errors.first).to_contain_text("colour")
+    expect(errors.first.locator("code")).to_contain_text("broken/twin.yaml:4")
     page.screenshot(path=str(artifacts / "portal-home.png"), full_page=True)
+    tree.write("broken/twin.yaml", "id: bad-1\nname: Bad\ntenant: acme\n")
+    expect(errors).to_have_count(0, timeout=WAIT)
+    expect(page.locator("#spec-errors")).to_be_hidden()
 
     # The server goes away; a change lands while it is down; it comes back on the same port.
     portal.stop()

@@ -23,7 +23,7 @@
     if (!t) return;
     var when = iso ? new Date(iso) : new Date();
     t.setAttribute("datetime", when.toISOString());
-    t.textContent = when.toLocaleTimeString();
+    t.textContent = when.toISOString().slice(11, 19);
   }
 
   function applyHealth(h) {
