@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import secrets
 import socket
+import subprocess
+import sys
 
 import pytest
 from django.core.management import call_command
@@ -11,7 +13,7 @@ from django.core.management import call_command
 from registry.models import PortalEvent
 from registry.reconcile import update_runtime
 from tests.browser.server import AsgiServer, SseClient
-from tests.conftest import require_service
+from tests.conftest import REPO, require_service
 
 # Committed transactions: the server is another process and must see the rows.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -121,7 +123,7 @@ def redis_available() -> bool:
         return False
 
 
-def test_an_event_from_the_scanner_process_reaches_a_web_client_through_redis(db_env, tree, manage):
+def test_an_event_from_the_scanner_process_reaches_a_web_client_through_redis(db_env, tree):
     if not redis_available():
         require_service("Redis on 127.0.0.1:6379")
     # A prefix of this run's own: Redis pub/sub is shared by every run on the machine.
@@ -132,9 +134,6 @@ def test_an_event_from_the_scanner_process_reaches_a_web_client_through_redis(db
     try:
         client = open_stream(server)
         tree.twin("lift", "lift-777", tenant="acme", name="Lift 777")
-        import subprocess
-        import sys
-        from tests.conftest import REPO
         done = subprocess.run([sys.executable, str(REPO / "manage.py"), "scan_twins", str(tree.root)],
                               cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, done.stderr

@@ -41,10 +41,12 @@ class AsgiServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> AsgiServer:
+        # The browser tests lift Django's async guard in the test process; the server keeps it.
+        env = {k: v for k, v in self.env.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "polyglot_dtp.asgi:application", "--host", "127.0.0.1",
              "--port", str(self.port), "--no-access-log", "--timeout-graceful-shutdown", "1"],
-            cwd=REPO, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
         def up() -> bool:
             if self.proc.poll() is not None:
