@@ -2,7 +2,8 @@
 
 The web process reconciles the twin roots once before it serves, so a fresh
 start shows the sample twins. That scan lives here, not in AppConfig.ready(),
-so migrate, shell and tests never scan.
+so migrate, shell and tests never scan. The stream's background work (the
+outbox tailer without Redis, the health badges) starts here for the same reason.
 """
 
 import logging
@@ -38,6 +39,14 @@ def _scan_on_start() -> None:
 
 if settings.DTP_SCAN_ON_START:
     _scan_on_start()
+
+def _start_fanout() -> None:
+    from portal.fanout import start_background
+
+    start_background()
+
+
+_start_fanout()
 
 if settings.DTP_SERVE_STATIC:
     from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler

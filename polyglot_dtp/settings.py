@@ -189,6 +189,38 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
                              "registry.api.schema.add_error_responses"],
 }
+# --- Portal stream (django-eventstream) ---------------------------------------
+# PortalEvent is the stream's storage: an SSE id is a PortalEvent id, so a
+# client resuming with Last-Event-ID reads the missed rows from that table.
+EVENTSTREAM_STORAGE_CLASS = "portal.stream.PortalEventStorage"
+EVENTSTREAM_CHANNELMANAGER_CLASS = "portal.stream.PortalChannelManager"
+# Days PortalEvents are kept (`manage.py prune_events`); an older Last-Event-ID gets a reset.
+DTP_EVENT_RETENTION_DAYS = env.int("DTP_EVENT_RETENTION_DAYS", default=7)
+# Prefix of the stream channel names, so deployments (or test runs) sharing one Redis stay apart.
+DTP_EVENT_CHANNEL_PREFIX = env("DTP_EVENT_CHANNEL_PREFIX", default="")
+# Without Redis the web process tails the PortalEvent table this often (seconds) for
+# events other processes (the watcher, the ingest) wrote.
+DTP_EVENT_POLL_SECONDS = env.float("DTP_EVENT_POLL_SECONDS", default=0.5)
+# Redis for cross-process fan-out (several web workers). Unset: the embedded default above.
+REDIS_URL = env("REDIS_URL", default="")
+if REDIS_URL:
+    from urllib.parse import urlsplit as _urlsplit
+
+    _redis = _urlsplit(REDIS_URL)
+    EVENTSTREAM_REDIS = {
+        "host": _redis.hostname or "127.0.0.1",
+        "port": _redis.port or 6379,
+        "db": int((_redis.path or "/0").strip("/") or 0),
+        "password": _redis.password,
+    }
+# Header badges: seconds between health checks in the web process, and per check timeout.
+DTP_HEALTH_INTERVAL = env.float("DTP_HEALTH_INTERVAL", default=15.0)
+DTP_HEALTH_TIMEOUT = env.float("DTP_HEALTH_TIMEOUT", default=1.0)
+# Brokers and stores shown in the header; each is "not configured" while unset.
+MQTT_URL = env("MQTT_URL", default="")
+INFLUX_URL = env("INFLUX_URL", default="")
+NEO4J_URL = env("NEO4J_URL", default="")
+MINIO_ENDPOINT = env("MINIO_ENDPOINT", default="")
 
 LOGGING = {
     "version": 1,
@@ -196,5 +228,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("DTP_LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"},
+                # one INFO line per connecting browser is noise
+                "django_eventstream": {"level": "WARNING"}},
 }

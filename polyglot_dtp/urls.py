@@ -1,9 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from portal.sse import stream
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("registry.api.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
+    # Server-Sent Events (django-eventstream); channels come from ?tenant= (portal.stream).
+    path("api/portal/stream", stream, name="portal-stream"),
     path("", include("portal.urls")),
 ]

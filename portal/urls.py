@@ -5,4 +5,8 @@ from . import views
 app_name = "portal"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("twins/<str:twin_id>/", views.twin, name="twin"),
+    path("events/", views.events, name="events"),
+    path("errors/", views.errors, name="errors"),
+    path("api/portal/health", views.health_json, name="health"),
 ]

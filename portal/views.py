@@ -1,17 +1,90 @@
-"""Portal pages: thin views over registry selectors, scoped by what the signed-in user may see."""
+"""Portal pages: thin views over portal.queries, scoped by portal.access."""
 
-from django.conf import settings
+from __future__ import annotations
+
+import json
+
+from functools import wraps
+
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import urlencode
 
-from registry.selectors import portal_cards, spec_errors_for
-from tenancy.access import access_for
+from . import access, health, queries
+from .graph import dependency_graph
+from .stream import start_cursor, stream_channels
 
 
+# The card the page clones for a twin that appears while it is open.
+TEMPLATE_CARD = queries.Card(id="__id__", name="", tenant="", domain="", status="", streams=0, dependencies=0,
+                             last_seen="", ui_url="")
+
+
+def signed_in(view):
+    """Pages need a signed-in user (or the demo mode); everyone else goes to the sign-in page."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not access.may_read(request.user):
+            return redirect_to_login(request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _tenants(request: HttpRequest) -> set[str] | None:
+    return access.visible_tenants(getattr(request, "user", None))
+
+
+def _page(request: HttpRequest, template: str, context: dict) -> HttpResponse:
+    """Every page: the header badges and one stream URL that resumes from this render."""
+    channels = stream_channels(request)
+    params = {"lastEventId": start_cursor(channels)}
+    if request.GET.get("tenant"):
+        params["tenant"] = request.GET["tenant"]
+    context.update({"health": health.snapshot(),
+                    "stream_url": reverse("portal-stream") + "?" + urlencode(params)})
+    return render(request, template, context)
+
+
+@signed_in
 def home(request: HttpRequest) -> HttpResponse:
-    if not request.user.is_authenticated and not settings.DTP_DEMO_MODE:
-        return redirect_to_login(request.get_full_path())
-    access = access_for(request.user, demo=settings.DTP_DEMO_MODE)
-    return render(request, "portal/home.html",
-                  {"groups": portal_cards(access), "spec_errors": spec_errors_for(access)})
+    tenants = _tenants(request)
+    groups = queries.home_groups(tenants)
+    statuses = sorted({c.status for g in groups for d in g.domains for c in d.cards} | {"active", "deprecated"})
+    domains = sorted({d.domain for g in groups for d in g.domains})
+    return _page(request, "portal/home.html", {
+        "groups": groups, "spec_errors": queries.spec_errors(tenants), "statuses": statuses, "domains": domains,
+        "tenants": [g.tenant for g in groups], "page": "home", "template_card": TEMPLATE_CARD})
+
+
+@signed_in
+def twin(request: HttpRequest, twin_id: str) -> HttpResponse:
+    detail = queries.twin_detail(twin_id, _tenants(request))
+    if detail is None:
+        raise Http404("no such twin")
+    graph = dependency_graph(twin_id, detail.static, detail.dynamic, [t.id for t in detail.dependents])
+    spec = {k: getattr(detail.twin, k) for k in ("description", "metadata", "interfaces", "dependencies")}
+    return _page(request, "portal/twin.html", {
+        "d": detail, "graph": graph, "spec_json": json.dumps(spec, indent=2, ensure_ascii=False),
+        "runtime_json": json.dumps(detail.twin.runtime, indent=2, ensure_ascii=False), "page": "twin"})
+
+
+@signed_in
+def events(request: HttpRequest) -> HttpResponse:
+    rows = queries.recent_events(_tenants(request))
+    return _page(request, "portal/events.html", {"events": rows, "page": "events"})
+
+
+@signed_in
+def errors(request: HttpRequest) -> HttpResponse:
+    return _page(request, "portal/errors.html", {"spec_errors": queries.spec_errors(_tenants(request)),
+                                                "page": "errors"})
+
+
+@signed_in
+def health_json(request: HttpRequest) -> JsonResponse:
+    """The badges now (cached): what a page fetches after reconnecting."""
+    return JsonResponse(health.snapshot())

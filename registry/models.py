@@ -189,3 +189,19 @@ class SpecFileError(models.Model):
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}:{self.column}: {self.message}"
+
+
+class ScanStatus(models.Model):
+    """The last scan of the twin roots (one row): what the portal's Scanner badge shows."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    finished_at = models.DateTimeField()
+    files = models.PositiveIntegerField(default=0)
+    errors = models.PositiveIntegerField(default=0)
+    changed = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = "scan status"
+
+    def __str__(self) -> str:
+        return f"scan at {self.finished_at}: {self.files} files, {self.errors} errors"

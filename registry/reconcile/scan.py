@@ -10,7 +10,9 @@ from django.conf import settings
 from django.db import transaction
 
 from .. import events
-from ..models import SpecFileError, Twin
+from django.utils import timezone
+
+from ..models import ScanStatus, SpecFileError, Twin
 from ..scanner import Progress, Scan, ScannedFile, scan
 from ..spec import SpecError, TwinSpec
 from .core import ScanReport, _Plan, _lock, _retire, _under, _update, _create
@@ -167,6 +169,10 @@ def reconcile_scan(scan_: Scan, *, prune: bool = False, dry_run: bool = False) -
                          for e in SpecFileError.objects.filter(_under(scan_.roots, "path"))]
         if dry_run:
             transaction.set_rollback(True)
+        else:  # the portal's Scanner badge; not an event, so a no-op rescan stays silent
+            ScanStatus.objects.update_or_create(pk=1, defaults={
+                "finished_at": timezone.now(), "files": report.files, "errors": len(report.errors),
+                "changed": report.changed})
     return report
 
 

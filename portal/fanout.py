@@ -1,0 +1,104 @@
+"""Background work of the web process: the outbox tailer and the health badges.
+
+Without Redis, other processes (the watcher, the ingest) cannot reach this
+process's listeners, so the web process tails the PortalEvent table and hands
+new rows to django-eventstream's listener manager; its own commits wake the
+tailer at once. With Redis, django-eventstream's Redis listener does this job.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+
+from django.conf import settings
+from django.db import DatabaseError, close_old_connections
+from django_eventstream.event import Event
+from django_eventstream.views import get_listener_manager
+
+from registry import events as ev
+from registry.models import PortalEvent
+
+from . import health
+
+__all__ = ["start_background", "OutboxTailer", "HealthPublisher"]
+
+log = logging.getLogger(__name__)
+BATCH = 500
+
+
+class OutboxTailer(threading.Thread):
+    def __init__(self, poll_seconds: float) -> None:
+        super().__init__(name="outbox-tailer", daemon=True)
+        self.poll_seconds = poll_seconds
+        self.wake = threading.Event()
+        self.cursor: int | None = None
+
+    def run(self) -> None:
+        while True:
+            self.wake.wait(self.poll_seconds)
+            self.wake.clear()
+            try:
+                close_old_connections()
+                self.dispatch_new()
+            except DatabaseError as exc:
+                log.warning("outbox tailer: %s", exc)
+
+    def dispatch_new(self) -> None:
+        if self.cursor is None:  # start from now: earlier events reach clients through resume
+            last = PortalEvent.objects.order_by("-id").values_list("id", flat=True).first()
+            self.cursor = last or 0
+        manager = get_listener_manager()
+        while True:
+            rows = list(PortalEvent.objects.filter(id__gt=self.cursor).order_by("id")[:BATCH])
+            for row in rows:
+                data = ev.event_data(row)
+                for name in ev.channels_for_event(row):
+                    manager.add_to_queues(name, Event(name, row.etype, data, id=row.id))
+                self.cursor = row.id
+            if len(rows) < BATCH:
+                return
+
+
+class HealthPublisher(threading.Thread):
+    """Run the header checks every DTP_HEALTH_INTERVAL and tell this process's pages.
+
+    One checker per web process, whatever the number of open pages: clients
+    never trigger checks themselves.
+    """
+
+    def __init__(self, interval: float) -> None:
+        super().__init__(name="health-publisher", daemon=True)
+        self.interval = interval
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        name = ev.channel(ev.HEALTH)
+        while not self.stop.is_set():
+            try:
+                close_old_connections()
+                data = json.dumps(health.snapshot(refresh=True))
+                get_listener_manager().add_to_queues(name, Event(name, ev.HEALTH_UPDATE, data))
+            except Exception as exc:  # a failing check must not end the loop
+                log.warning("health checks failed: %s", exc)
+            self.stop.wait(self.interval)
+
+
+_started = False
+
+
+def start_background() -> None:
+    global _started
+    if _started:
+        return
+    _started = True
+    if not getattr(settings, "EVENTSTREAM_REDIS", None):
+        tailer = OutboxTailer(settings.DTP_EVENT_POLL_SECONDS)
+        try:
+            tailer.cursor = PortalEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+        except DatabaseError:
+            pass  # not migrated yet: the tailer starts from the first row it finds
+        ev.on_local_publish(tailer.wake.set)
+        tailer.start()
+    HealthPublisher(settings.DTP_HEALTH_INTERVAL).start()

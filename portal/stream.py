@@ -1,0 +1,101 @@
+"""django-eventstream plugged onto the PortalEvent outbox.
+
+Channels: `t.<tenant>` per tenant, `system` for tenant-less events, `all` for
+everything (a client that asked for no tenant), and `health` (badges, not
+stored). SSE ids are PortalEvent ids, global and growing, so one number per
+channel in Last-Event-ID says how far a client got, and resuming reads our table.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db.models import Max
+from django_eventstream.channelmanager import ChannelManagerBase
+from django_eventstream.event import Event
+from django_eventstream.storage import EventDoesNotExist, StorageBase
+from django_eventstream.utils import make_id
+
+from registry import events as ev
+from registry.models import PortalEvent
+
+from . import access
+from .models import StreamMark
+
+__all__ = ["PortalEventStorage", "PortalChannelManager", "stream_channels", "start_cursor"]
+
+log = logging.getLogger(__name__)
+MAX_TENANTS = 8  # django-eventstream serves at most 10 channels per request
+
+
+def _tenant_of(channel: str) -> str | None:
+    """The tenant a stored channel carries; None for `all`."""
+    name = channel.removeprefix(ev.channel(""))
+    if name == ev.ALL:
+        return None
+    if name == ev.SYSTEM:
+        return ""
+    return name.removeprefix("t.")
+
+
+def _current_id() -> int:
+    return PortalEvent.objects.aggregate(m=Max("id"))["m"] or 0
+
+
+class PortalEventStorage(StorageBase):
+    """Reads the outbox for resume; ids are PortalEvent ids."""
+
+    def append_event(self, channel: str, event_type: str, data: str) -> Event:
+        """For django_eventstream.send_event(): store as a PortalEvent (publishing is send_event's job)."""
+        import json
+
+        tenant = _tenant_of(channel) or ""
+        row = PortalEvent.objects.create(tenant=tenant, etype=event_type, payload=json.loads(data))
+        return Event(channel, event_type, ev.event_data(row), id=row.id)
+
+    def get_events(self, channel: str, last_id: int, limit: int = 100) -> list[Event]:
+        current = _current_id()
+        pruned = StreamMark.objects.filter(pk=1).values_list("pruned_through", flat=True).first() or 0
+        if last_id < pruned or last_id > current:
+            # Older than the retention window, or from another database: a gap we cannot fill.
+            raise EventDoesNotExist(f"event {last_id} is outside the stored window", current)
+        rows = PortalEvent.objects.filter(id__gt=last_id).order_by("id")
+        tenant = _tenant_of(channel)
+        if tenant is not None:
+            rows = rows.filter(tenant=tenant)
+        return [Event(channel, r.etype, ev.event_data(r), id=r.id) for r in rows[:limit]]
+
+    def get_current_id(self, channel: str) -> int:
+        return _current_id()
+
+
+def stream_channels(request: Any) -> set[str]:
+    """The channels one portal page listens to, from `?tenant=` and what the user may see."""
+    tenants = access.requested_tenants(getattr(request, "user", None), request.GET.get("tenant"))
+    base = {ev.channel(ev.HEALTH)}
+    if tenants is None:
+        return base | {ev.channel(ev.ALL)}
+    return base | {ev.channel(ev.SYSTEM)} | {ev.channel_for_tenant(t) for t in sorted(tenants)[:MAX_TENANTS]}
+
+
+def start_cursor(channels: set[str]) -> str:
+    """A Last-Event-ID meaning "everything up to now", for the page just rendered to resume from."""
+    current = _current_id()
+    return make_id({c: current for c in sorted(channels) if c != ev.channel(ev.HEALTH)})
+
+
+class PortalChannelManager(ChannelManagerBase):
+    def get_channels_for_request(self, request: Any, view_kwargs: dict[str, Any]) -> set[str]:
+        return stream_channels(request)
+
+    def can_read_channel(self, user: Any, channel: str) -> bool:
+        if channel == ev.channel(ev.HEALTH):
+            return True
+        tenant = _tenant_of(channel)
+        if tenant is None:
+            return access.visible_tenants(user) is None
+        return access.can_read_tenant(user, tenant)
+
+    def is_channel_reliable(self, channel: str) -> bool:
+        return channel != ev.channel(ev.HEALTH)

@@ -1,0 +1,149 @@
+"""Portal pages over HTTP: cards, twin page, spec errors, events, header badges."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+from django.core.management import call_command
+from django.test import Client, override_settings
+
+from portal import health
+from registry.models import PortalEvent
+from registry.reconcile import update_runtime
+from tests.conftest import require_service
+
+pytestmark = pytest.mark.django_db
+
+LIFT = """
+metadata:
+  domain: [lift]
+  status: active
+interfaces:
+  data_streams:
+    - uri: mqtt://dtp/lift/lift-001/vibration
+dependencies:
+  static: [hvac-1]
+  dynamic: [ghost-9]
+ui:
+  url: http://localhost:3001/
+"""
+
+
+@pytest.fixture
+def client(django_user_model) -> Client:
+    """A signed-in staff user: sees every tenant (tenant scoping has tests of its own)."""
+    client = Client()
+    client.force_login(django_user_model.objects.create_superuser("staff", password="x"))
+    return client
+
+
+@pytest.fixture
+def twins(tree, scan_cmd):
+    tree.twin("lift", "lift-001", name="Lift 1", extra=LIFT)
+    tree.twin("hvac", "hvac-1", name="HVAC", extra="metadata:\n  domain: [energy]\n")
+    tree.twin("evil", "evil-1", tenant="globex", name="<script>alert(1)</script>")
+    assert scan_cmd(str(tree.root)).code == 0
+    return tree
+
+
+def test_home_groups_cards_by_tenant_and_domain_with_their_facts(client, twins):
+    html = client.get("/").content.decode()
+
+    assert html.index('data-tenant="acme"') < html.index('data-tenant="globex"')
+    assert 'data-domain="energy"' in html and 'data-domain="lift"' in html
+    card = html[html.index('data-twin-id="lift-001"'):]
+    card = card[:card.index("</article>")]
+    for fact in ('data-field="streams">1<', 'data-field="dependencies">2<', 'data-field="status">active<',
+                 'href="http://localhost:3001/"', 'data-field="last_seen">never<'):
+        assert fact in card
+
+
+def test_spec_strings_are_escaped(client, twins):
+    html = client.get("/").content.decode()
+
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_the_page_carries_a_stream_url_that_resumes_from_its_render(client, twins):
+    last = PortalEvent.objects.order_by("-id").first().id
+    html = client.get("/").content.decode()
+
+    assert f'data-stream-url="/api/portal/stream?lastEventId=all%3A{last}"' in html
+
+
+def test_twin_page_shows_graph_dependents_streams_and_history(client, twins):
+    update_runtime("lift-001", {"status": "maintenance"}, source="service:ingest")
+    html = client.get("/twins/lift-001/").content.decode()
+
+    assert "<svg" in html and "hvac-1" in html and "ghost-9" in html and "node-missing" in html
+    assert "dtp/lift/lift-001/vibration" in html
+    assert "service:ingest" in html and "runtime" in html  # history from UpdateCmd
+    hvac = client.get("/twins/hvac-1/").content.decode()
+    assert 'href="/twins/lift-001/"' in hvac  # lift depends on hvac: a dependent
+    assert client.get("/twins/nope/").status_code == 404
+
+
+def test_spec_errors_panel_lists_a_broken_file_until_it_is_fixed(client, twins, scan_cmd):
+    broken = twins.write("broken/twin.yaml", "id: bad-1\nname: Bad\ntenant: acme\ncolour: red\n")
+    scan_cmd(str(twins.root))
+    html = client.get("/errors/").content.decode()
+    assert str(broken) in html and "colour" in html
+
+    twins.write("broken/twin.yaml", "id: bad-1\nname: Bad\ntenant: acme\n")
+    scan_cmd(str(twins.root))
+    html = client.get("/errors/").content.decode()
+    assert "colour" not in html and "No spec errors" in html
+
+
+def test_events_page_lists_the_log_newest_first(client, twins):
+    update_runtime("hvac-1", {"status": "maintenance"}, source="service:test")
+    html = client.get("/events/").content.decode()
+
+    newest = PortalEvent.objects.order_by("-id").first()
+    assert html.index(f'data-event-id="{newest.id}"') < html.index(f'data-event-id="{newest.id - 1}"')
+
+
+def badge(key: str) -> health.Badge:
+    return next(b for b in health.check_all() if b.key == key)
+
+
+def test_badges_show_unconfigured_stores_as_such_and_check_the_database(twins):
+    with override_settings(INFLUX_URL="", NEO4J_URL="", MINIO_ENDPOINT="", MQTT_URL="", REDIS_URL=""):
+        states = {b.key: b.state for b in health.check_all()}
+    assert states["db"] == "ok" and states["backend"] == "ok"
+    assert states["influx"] == states["neo4j"] == states["minio"] == states["mqtt"] == states["redis"] == "off"
+    scanner = badge("scanner")
+    assert scanner.state == "ok" and "3 files, 0 errors" in scanner.detail
+
+
+def test_a_configured_store_that_does_not_answer_is_down():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # bound, not listening: connection refused
+        with override_settings(INFLUX_URL=f"http://127.0.0.1:{port}", DTP_HEALTH_TIMEOUT=0.5):
+            assert badge("influx").state == "down"
+
+
+def test_the_mqtt_badge_speaks_mqtt_to_the_broker():
+    try:
+        socket.create_connection(("127.0.0.1", 1883), timeout=1).close()
+    except OSError:
+        require_service("Mosquitto on 127.0.0.1:1883")
+    with override_settings(MQTT_URL="mqtt://127.0.0.1:1883"):
+        assert badge("mqtt").state == "ok"
+
+
+def test_health_json_is_what_pages_fetch_after_a_reconnect(client, twins):
+    body = client.get("/api/portal/health").json()
+    assert {b["key"] for b in body["badges"]} >= {"backend", "db", "scanner", "influx", "neo4j", "minio", "mqtt"}
+    assert body["health"] in ("ok", "down")
+
+
+def test_prune_events_keeps_the_window_and_records_the_mark(twins):
+    n = PortalEvent.objects.count()
+    call_command("prune_events", "--days", "1")
+    assert PortalEvent.objects.count() == n
+    call_command("prune_events", "--days", "0")
+    assert PortalEvent.objects.count() == 0
