@@ -76,7 +76,8 @@ def stream_channels(request: Any) -> set[str]:
     base = {ev.channel(ev.HEALTH)}
     if tenants is None:
         return base | {ev.channel(ev.ALL)}
-    return base | {ev.channel(ev.SYSTEM)} | {ev.channel_for_tenant(t) for t in sorted(tenants)[:MAX_TENANTS]}
+    # Rows without a tenant are only for those who see every tenant (they listen to `all`).
+    return base | {ev.channel_for_tenant(t) for t in sorted(tenants)[:MAX_TENANTS]}
 
 
 def start_cursor(channels: set[str]) -> str:
@@ -99,3 +100,11 @@ class PortalChannelManager(ChannelManagerBase):
 
     def is_channel_reliable(self, channel: str) -> bool:
         return channel != ev.channel(ev.HEALTH)
+
+
+def access_revoked(user: Any, tenants: set[str]) -> None:
+    """Cut this process's open streams of `user` on the tenants it just lost (django-eventstream kicks them)."""
+    from django_eventstream.eventstream import channel_permission_changed
+
+    for tenant in sorted(tenants):
+        channel_permission_changed(user, ev.channel_for_tenant(tenant))

@@ -9,9 +9,22 @@ class TenantAdmin(admin.ModelAdmin):
     search_fields = ["slug", "name"]
 
 
+def _delete_and_cut_streams(queryset) -> int:
+    """Revoking takes effect at once: open portal streams of the users concerned lose those tenants."""
+    from django.db import transaction
+
+    from portal.stream import access_revoked  # the admin is UI: it may reach the portal
+
+    lost = [(g.user, g.tenant_id) for g in queryset.select_related("user") if g.user is not None]
+    count, _ = queryset.delete()
+    for user, tenant in lost:
+        transaction.on_commit(lambda user=user, tenant=tenant: access_revoked(user, {tenant}))
+    return count
+
+
 @admin.action(description="Revoke the selected grants")
 def revoke_grants(modeladmin: admin.ModelAdmin, request, queryset) -> None:
-    count, _ = queryset.delete()
+    count = _delete_and_cut_streams(queryset)
     modeladmin.message_user(request, f"Revoked {count} grant(s).", messages.SUCCESS)
 
 
@@ -24,6 +37,12 @@ class GrantAdmin(admin.ModelAdmin):
     autocomplete_fields = ["tenant"]
     raw_id_fields = ["user", "group"]
     readonly_fields = ["created_by", "created_at"]
+
+    def delete_model(self, request, obj: Grant) -> None:
+        _delete_and_cut_streams(Grant.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset) -> None:
+        _delete_and_cut_streams(queryset)
 
     def save_model(self, request, obj: Grant, form, change: bool) -> None:
         if not change:

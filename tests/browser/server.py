@@ -99,9 +99,12 @@ class SseClient:
         assert self.resp.getheader("Content-Type", "").startswith("text/event-stream")
         self.last_id = last_event_id or ""
 
-    def next(self, skip: tuple[str, ...] = ("keep-alive", "health.update")) -> SseEvent:
-        """The next event not in `skip` (blocks up to the socket timeout)."""
+    def next(self, skip: tuple[str, ...] = ("keep-alive", "health.update"), within: float = 30.0) -> SseEvent:
+        """The next event not in `skip`; fails after `within` seconds (keep-alives do not count)."""
+        deadline = time.monotonic() + within
         while True:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no event other than {skip} within {within} s")
             etype, eid, data = "message", "", []
             while True:
                 line = self.resp.readline()

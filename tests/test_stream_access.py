@@ -1,0 +1,95 @@
+"""Who reads the live stream: a tenant's events reach only those granted that tenant, and a revocation
+cuts a stream that is already open."""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+import urllib.request
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from registry.reconcile import update_runtime
+from tenancy.models import Grant, Role
+from tenancy.services import grant
+
+from .browser.server import AsgiServer, SseClient
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def server(db_env, tree, scan_cmd):
+    tree.twin("a", "lift-a", tenant="tenant-a")
+    tree.twin("b", "lift-b", tenant="tenant-b")
+    scan_cmd(str(tree.root))
+    env = {**db_env, "DTP_SCAN_ON_START": "false", "DTP_TWINS_ROOTS": str(tree.root), "REDIS_URL": "",
+           "DTP_HEALTH_INTERVAL": "3600"}
+    srv = AsgiServer(env).start()
+    yield srv
+    srv.stop()
+
+
+def cookie_of(user: User) -> dict[str, str]:
+    client = Client()
+    client.force_login(user)
+    return {"Cookie": f"sessionid={client.cookies['sessionid'].value}"}
+
+
+def viewer_of_a() -> User:
+    viewer = User.objects.create_user("viewer-a")
+    grant("tenant-a", Role.VIEWER, user=viewer)
+    return viewer
+
+
+def test_anonymous_gets_401_and_a_user_asking_for_another_tenant_403(server):
+    SseClient(server, "/api/portal/stream", expect=401).close()
+    SseClient(server, "/api/portal/stream?tenant=tenant-b", headers=cookie_of(viewer_of_a()), expect=403).close()
+
+
+def test_a_viewer_receives_its_tenants_events_and_none_of_another(server):
+    stream = SseClient(server, "/api/portal/stream", headers=cookie_of(viewer_of_a()))
+    try:
+        assert stream.next(skip=("keep-alive", "health.update", "message")).type == "stream-open"
+        update_runtime("lift-b", {"status": "maintenance"}, source="test:b")  # not for this viewer
+        update_runtime("lift-a", {"status": "maintenance"}, source="test:a")
+        event = stream.next(skip=("keep-alive", "health.update"))
+        assert event.type == "twin.update" and event.json()["twin"]["id"] == "lift-a"
+        assert "lift-b" not in event.data
+    finally:
+        stream.close()
+
+
+def test_revoking_a_grant_in_the_admin_cuts_the_open_stream(server):
+    viewer = viewer_of_a()
+    staff = User.objects.create_superuser("staff", password="x")
+    stream = SseClient(server, "/api/portal/stream", headers=cookie_of(viewer))
+    try:
+        assert stream.next(skip=("keep-alive", "health.update", "message")).type == "stream-open"
+        revoke_in_admin(server, cookie_of(staff), Grant.objects.get(user=viewer).pk)
+        cut = stream.next(skip=("keep-alive", "health.update"))
+        assert cut.type == "stream-error" and "Permission denied" in cut.data
+        update_runtime("lift-a", {"status": "maintenance"}, source="test:a")
+        rest = []
+        with pytest.raises(EOFError):  # the server ends the stream; nothing of tenant-a comes after the cut
+            while True:
+                rest.append(stream.next(skip=("keep-alive", "health.update")))
+        assert {e.type for e in rest} <= {"stream-error"}
+    finally:
+        stream.close()
+    assert not Grant.objects.filter(user=viewer).exists()
+
+
+def revoke_in_admin(server: AsgiServer, cookie: dict[str, str], grant_pk: int) -> None:
+    """What a staff user does: the Grants list, tick the grant, run "Revoke the selected grants"."""
+    page_url = f"{server.url}/admin/tenancy/grant/"
+    page = urllib.request.urlopen(urllib.request.Request(page_url, headers=cookie), timeout=30)
+    html = page.read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+    csrf_cookie = re.search(r"csrftoken=([^;]+)", page.headers.get("Set-Cookie", "")).group(1)
+    body = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "action": "revoke_grants",
+                                   "_selected_action": grant_pk, "index": 0}).encode()
+    headers = {"Cookie": f"{cookie['Cookie']}; csrftoken={csrf_cookie}", "Referer": page_url}
+    urllib.request.urlopen(urllib.request.Request(page_url, data=body, headers=headers), timeout=30).read()
