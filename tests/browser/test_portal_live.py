@@ -2,11 +2,30 @@
 
 from __future__ import annotations
 
+import json
+import urllib.request
+
 import pytest
 from playwright.sync_api import expect
 
 from registry.reconcile import update_runtime
+from tenancy.models import Role
+from tenancy.services import grant
+from tenancy.tokens import create_token
 from tests.browser.server import AsgiServer
+
+
+def patch_status(server: AsgiServer, twin_id: str, status: str) -> int:
+    from django.contrib.auth.models import User
+
+    operator = User.objects.create_user(f"operator-{status}")
+    grant("acme", Role.OPERATOR, user=operator)
+    _, token = create_token(operator)
+    request = urllib.request.Request(f"{server.url}/api/registry/twins/{twin_id}", method="PATCH",
+                                     data=json.dumps({"status": status}).encode(),
+                                     headers={"Authorization": f"Token {token}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return response.status
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -46,9 +65,9 @@ def test_cards_follow_file_edits_runtime_changes_and_a_server_restart(page, port
     expect(lift.locator('[data-field="name"]')).to_have_text("Lift One", timeout=WAIT)
     expect(lift.locator('[data-field="status"]')).to_have_text("maintenance", timeout=WAIT)
 
-    # A status set the way the REST API sets it.
-    update_runtime("lift-001", {"status": "error"}, source="api:test")
-    expect(lift.locator('[data-field="status"]')).to_have_text("error", timeout=WAIT)
+    # A status PATCHed through the REST API, as an operator's script does.
+    assert patch_status(portal, "lift-001", "inactive") == 200
+    expect(lift.locator('[data-field="status"]')).to_have_text("inactive", timeout=WAIT)
 
     # A twin that appears while the page is open gets a card of its own, escaped.
     tree.twin("evil", "evil-1", tenant="globex", name="<img src=x onerror=alert(1)>")
