@@ -6,7 +6,6 @@ import http.cookiejar
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,14 +13,10 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from tests.browser.server import free_port
+
 REPO = Path(__file__).resolve().parent.parent
 DEADLINE = 60  # seconds; generous for a loaded machine, not a performance claim
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def children_of(pid: int) -> list[int]:

@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from registry.models import PortalEvent, Twin
+from tests.browser.server import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-DEADLINE = 30  # seconds; generous for a loaded machine, not a performance claim
-
-
-def wait_for(condition, what: str):
-    end = time.monotonic() + DEADLINE
-    while time.monotonic() < end:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_the_watcher_applies_an_edit_a_new_file_and_a_removal(tree, manage):
@@ -33,14 +20,14 @@ def test_the_watcher_applies_an_edit_a_new_file_and_a_removal(tree, manage):
     last = PortalEvent.objects.order_by("-id").values_list("id", flat=True).first()
 
     path.write_text(path.read_text().replace("name: Before", "name: After"))
-    event = wait_for(lambda: PortalEvent.objects.filter(id__gt=last, etype="twin.update").first(), "the edit")
+    event = wait_until(lambda: PortalEvent.objects.filter(id__gt=last, etype="twin.update").first(), what="the edit")
     assert event.payload["twin"]["name"] == "After" and event.payload["changed"] == ["name", "ui"]
 
     tree.twin("hvac", "hvac-1")
-    wait_for(lambda: Twin.objects.filter(pk="hvac-1").exists(), "the new file")
+    wait_until(lambda: Twin.objects.filter(pk="hvac-1").exists(), what="the new file")
 
     tree.remove("lift/twin.yaml")
-    wait_for(lambda: Twin.objects.filter(pk="lift-001", status="deprecated").exists(), "the removal")
+    wait_until(lambda: Twin.objects.filter(pk="lift-001", status="deprecated").exists(), what="the removal")
 
     watcher.terminate()
     assert watcher.wait(timeout=15) == 0
