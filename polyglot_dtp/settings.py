@@ -159,6 +159,9 @@ DTP_SPEC_MAX_BYTES = env.int("DTP_SPEC_MAX_BYTES", default=256 * 1024)
 # The ASGI web process reconciles the twin roots once when it starts.
 DTP_SCAN_ON_START = env.bool("DTP_SCAN_ON_START", default=True)
 
+# Failed sign-ins, and failed API token checks, allowed per client address and minute before 429.
+DTP_AUTH_FAILURES_PER_MINUTE = env.int("DTP_AUTH_FAILURES_PER_MINUTE", default=10)
+
 # --- REST API ------------------------------------------------------------------
 # Anonymous visitors may read everything (never write): for demos on a closed network only.
 DTP_DEMO_MODE = env.bool("DTP_DEMO_MODE", default=False)
@@ -213,6 +216,9 @@ if REDIS_URL:
         "db": int((_redis.path or "/0").strip("/") or 0),
         "password": _redis.password,
     }
+# Shared state of the web workers (sign-in rate limits): Redis when configured, else in-process memory.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+          if REDIS_URL else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Header badges: seconds between health checks in the web process, and per check timeout.
 DTP_HEALTH_INTERVAL = env.float("DTP_HEALTH_INTERVAL", default=15.0)
 DTP_HEALTH_TIMEOUT = env.float("DTP_HEALTH_TIMEOUT", default=1.0)

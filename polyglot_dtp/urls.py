@@ -2,10 +2,12 @@ from django.contrib import admin
 from django.urls import include, path
 
 from portal.sse import stream
+from tenancy.views import LoginView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("registry.api.urls")),
+    path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     # Server-Sent Events (django-eventstream); channels come from ?tenant= (portal.stream).
     path("api/portal/stream", stream, name="portal-stream"),

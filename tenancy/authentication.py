@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import authentication, exceptions
 
+from .ratelimit import WINDOW_SECONDS, blocked, client_address, record_failure
 from .tokens import find_token
 
 
@@ -14,6 +15,9 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         header = authentication.get_authorization_header(request).split()
         if not header or header[0].lower().decode(errors="replace") not in self.keywords:
             return None
+        address = client_address(request)
+        if blocked("token", address):
+            raise exceptions.Throttled(wait=WINDOW_SECONDS, detail="Too many failed token checks from this address.")
         if len(header) != 2:
             raise exceptions.AuthenticationFailed("Authorization header must be 'Token <token>' or 'Bearer <token>'.")
         try:
@@ -22,6 +26,7 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("The token contains characters that tokens never have.") from None
         token = find_token(raw)
         if token is None or not token.user.is_active:
+            record_failure("token", address)
             raise exceptions.AuthenticationFailed("Invalid or revoked token.")
         return token.user, token
 

@@ -271,7 +271,7 @@ class ServiceDetailView(ServiceView):
         try:
             return selectors.services_for(self.access()).get(pk=service_id)
         except Service.DoesNotExist:
-            raise exceptions.NotFound(f"No service {service_id!r}.") from None
+            raise exceptions.NotFound("No such resource, or not one you may see.") from None
 
 
 @extend_schema(summary="The portal event log, for clients that poll instead of streaming",
