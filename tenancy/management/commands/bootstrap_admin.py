@@ -22,7 +22,7 @@ class Command(BaseCommand):
         if created is None:
             return
         username, password = created
-        url = f"http://localhost:{settings.DTP_PORT}/admin/"
+        url = f"http://localhost:{settings.DTP_PORT}/"
         self.stdout.write(
             f"Created the admin account. Log in at {url} as {username!r} with password: {password}\n"
             "It is shown only this once; change it with `manage.py changepassword admin`."
