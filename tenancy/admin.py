@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from .models import Grant, Tenant
+from .models import ApiToken, Grant, Tenant
 
 
 @admin.register(Tenant)
@@ -48,3 +48,17 @@ class GrantAdmin(admin.ModelAdmin):
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Staff see and revoke (delete) tokens; tokens are created with `manage.py create_token`, shown once."""
+
+    list_display = ["prefix", "user", "name", "read_only", "created_at", "last_used_at"]
+    list_filter = ["read_only"]
+    search_fields = ["prefix", "user__username", "name"]
+    readonly_fields = ["user", "name", "prefix", "read_only", "created_at", "last_used_at"]
+    exclude = ["key_hash"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False

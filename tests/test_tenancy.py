@@ -112,3 +112,13 @@ def test_the_first_start_creates_an_admin_with_a_random_password_once(settings, 
         ("acme", "admin"), ("lab", "admin")]
     assert run("bootstrap_admin") == ""  # a superuser exists: nothing happens, nothing is printed
     assert bootstrap_admin(["acme"]) is None
+
+
+def test_staff_see_tokens_in_the_admin_without_their_secret(client):
+    from tenancy.tokens import create_token
+
+    staff = User.objects.create_superuser("root", password="x")
+    _, raw = create_token(User.objects.create_user("bot"), name="ci")
+    client.force_login(staff)
+    page = client.get("/admin/tenancy/apitoken/").content.decode()
+    assert raw[4:12] in page and raw not in page
