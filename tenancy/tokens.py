@@ -27,6 +27,8 @@ def _digest(raw: str) -> str:
 def create_token(user: AbstractBaseUser, *, name: str = "", read_only: bool = False) -> tuple[ApiToken, str]:
     """Create a token; the raw value is returned here and never again."""
     secret = secrets.token_urlsafe(32)
+    while not secret[0].isalnum():  # the prefix is typed on command lines: never let it look like an option
+        secret = secrets.token_urlsafe(32)
     raw = f"{TOKEN_PREFIX}{secret}"
     token = ApiToken.objects.create(user=user, name=name, prefix=secret[:PREFIX_LENGTH], key_hash=_digest(raw),
                                     read_only=read_only)

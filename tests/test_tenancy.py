@@ -122,3 +122,11 @@ def test_staff_see_tokens_in_the_admin_without_their_secret(client):
     client.force_login(staff)
     page = client.get("/admin/tenancy/apitoken/").content.decode()
     assert raw[4:12] in page and raw not in page
+
+
+def test_token_prefixes_never_look_like_command_line_options():
+    from tenancy.tokens import create_token
+
+    user = User.objects.create_user("many")
+    prefixes = [create_token(user)[0].prefix for _ in range(200)]
+    assert all(p[0].isalnum() for p in prefixes)
