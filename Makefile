@@ -9,13 +9,14 @@ STAMP := $(VENV)/.installed-stamp
 TEST_POSTGRES_URL ?= $(or $(DTP_TEST_POSTGRES_URL),postgres://postgres@127.0.0.1:5432/postgres)
 PYTEST_ARGS ?=
 
-.PHONY: help run test test-sqlite test-postgres scan check lint clean
+.PHONY: help run test test-sqlite test-postgres scan check bench clean
 
 help:
 	@echo "make run    - serve the portal with the sample twins on http://localhost:8000"
 	@echo "make test   - run the test suite on SQLite, then on PostgreSQL"
 	@echo "make scan   - reconcile twins/ into the registry once"
 	@echo "make check  - validate twins/ and show what a scan would change"
+	@echo "make bench  - benchmarks beside their baselines (QUICK=1 for small sizes)"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,3 +53,7 @@ check: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis
+
+# Benchmarks beside their baselines, one table (bench/results/latest.md). QUICK=1: small sizes.
+bench: $(STAMP)
+	$(PY) -m bench $(if $(QUICK),--quick,)

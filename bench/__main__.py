@@ -1,0 +1,109 @@
+"""`python -m bench` (or `make bench`, `make bench QUICK=1`): every benchmark beside its baseline, one table.
+
+Each database runs in a process of its own: SQLite in a temporary file, PostgreSQL in a
+database created for the run (`DTP_BENCH_POSTGRES_URL`, default the local server) and dropped after.
+Results go to bench/results/latest.json and latest.md with the machine, Python, databases and commit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import secrets
+import subprocess
+import sys
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+REPO = Path(__file__).resolve().parent.parent
+QUICK_SIZES = [100, 300]
+FULL_SIZES = [1000, 10000]
+
+
+def _postgres_database(server_url: str):
+    """Create a database of this run's own; returns its URL and a function that drops it."""
+    import psycopg
+
+    name = f"bench_{os.getpid()}_{secrets.token_hex(3)}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return server_url.rsplit("/", 1)[0] + f"/{name}", drop
+
+
+def _run(db: str, url: str, sizes: list[int]) -> list[dict]:
+    env = {**os.environ, "DATABASE_URL": url, "DTP_SCAN_ON_START": "false"}
+    out = subprocess.run([sys.executable, "-m", "bench.measure", "--db", db, "--sizes", ",".join(map(str, sizes))],
+                         cwd=REPO, env=env, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit(f"benchmarks on {db} failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout)
+
+
+def _machine() -> dict:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    mem = next((line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
+                if line.startswith("MemTotal")), "0")
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
+                            text=True).stdout.strip()
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(int(mem) / 2**20, 1),
+            "python": platform.python_version(), "commit": commit,
+            "date": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+
+
+def _markdown(rows: list[dict], machine: dict) -> str:
+    lines = [f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gib']} GiB; "
+             f"Python {machine['python']}; commit {machine['commit']}; {machine['date']}", "",
+             "| benchmark | db | size | ours | baseline | ratio | unit |", "|---|---|---:|---:|---:|---:|---|"]
+    for r in rows:
+        lines.append(f"| {r['benchmark']} | {r['db']} | {r['size']} | {r['ours']:.1f} | {r['baseline']:.1f} | "
+                     f"{r['ratio']:.2f} | {r['unit']} |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Run the benchmarks and print one table.")
+    parser.add_argument("--quick", action="store_true", help=f"small sizes {QUICK_SIZES}, for development")
+    parser.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")], help="override the sizes")
+    parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results")
+    args = parser.parse_args()
+    sizes = args.sizes or (QUICK_SIZES if args.quick else FULL_SIZES)
+    rows: list[dict] = []
+    if args.db in ("sqlite", "both"):
+        with tempfile.TemporaryDirectory(prefix="dtp-bench-db-") as folder:
+            rows += _run("sqlite", f"sqlite:///{folder}/bench.sqlite3", sizes)
+    if args.db in ("postgres", "both"):
+        url, drop = _postgres_database(os.environ.get("DTP_BENCH_POSTGRES_URL",
+                                                      "postgres://postgres@127.0.0.1:5432/postgres"))
+        try:
+            rows += _run("postgres", url, sizes)
+        finally:
+            drop()
+    machine = _machine()
+    table = Table(title=f"polyglot-dtp benchmarks (commit {machine['commit']})")
+    for column in ("benchmark", "db", "size", "ours", "baseline", "ratio", "unit"):
+        table.add_column(column, justify="right" if column in ("size", "ours", "baseline", "ratio") else "left")
+    for r in rows:
+        table.add_row(r["benchmark"], r["db"], str(r["size"]), f"{r['ours']:.1f}", f"{r['baseline']:.1f}",
+                      f"{r['ratio']:.2f}", r["unit"])
+    Console().print(table)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "latest.json").write_text(json.dumps({"machine": machine, "rows": rows}, indent=2))
+    (args.out / "latest.md").write_text(_markdown(rows, machine))
+    print(f"wrote {args.out / 'latest.json'} and {args.out / 'latest.md'}")
+
+
+if __name__ == "__main__":
+    main()
