@@ -222,11 +222,37 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", 
 # Header badges: seconds between health checks in the web process, and per check timeout.
 DTP_HEALTH_INTERVAL = env.float("DTP_HEALTH_INTERVAL", default=15.0)
 DTP_HEALTH_TIMEOUT = env.float("DTP_HEALTH_TIMEOUT", default=1.0)
-# Brokers and stores shown in the header; each is "not configured" while unset.
+
+# --- Data plane (MQTT ingest and the stores) -------------------------------------
+# The broker the ingest subscribes to. Unset: `make run` starts an embedded broker
+# (amqtt) on DTP_MQTT_EMBEDDED_PORT and the ingest uses it.
 MQTT_URL = env("MQTT_URL", default="")
+DTP_MQTT_EMBEDDED_PORT = env.int("DTP_MQTT_EMBEDDED_PORT", default=1883)
+# Topic filter(s) the ingest subscribes to, comma-separated.
+DTP_INGEST_TOPICS = [t.strip() for t in env("DTP_INGEST_TOPICS", default="dtp/#").split(",") if t.strip()]
+# Several ingest workers share the load through an MQTT 5 shared subscription of this group
+# ($share/<group>/<filter>). Empty: a plain subscription (one worker).
+DTP_INGEST_SHARED_GROUP = env("DTP_INGEST_SHARED_GROUP", default="")
+# Observations written per batch, and the longest a batch waits to fill (seconds).
+DTP_INGEST_BATCH_SIZE = env.int("DTP_INGEST_BATCH_SIZE", default=500)
+DTP_INGEST_FLUSH_SECONDS = env.float("DTP_INGEST_FLUSH_SECONDS", default=0.5)
+# Where a store's batches wait while it is down, and the most bytes each store's spool may hold.
+DTP_SPOOL_DIR = Path(env("DTP_SPOOL_DIR", default=str(DATA_DIR / "spool")))
+DTP_SPOOL_MAX_BYTES = env.int("DTP_SPOOL_MAX_BYTES", default=256 * 1024 * 1024)
+# InfluxDB 2 (signals). Unset INFLUX_URL: not configured.
 INFLUX_URL = env("INFLUX_URL", default="")
+INFLUX_ORG = env("INFLUX_ORG", default="dtp")
+INFLUX_BUCKET = env("INFLUX_BUCKET", default="signals")
+INFLUX_TOKEN = env("INFLUX_TOKEN", default="")
+# The twin graph: bolt://, neo4j:// (Neo4j) or falkordb://host:port (FalkorDB). Unset: not configured.
 NEO4J_URL = env("NEO4J_URL", default="")
+NEO4J_USER = env("NEO4J_USER", default="neo4j")
+NEO4J_PASSWORD = env("NEO4J_PASSWORD", default="")
+# MinIO / S3 blobs: host:port or a URL (https means TLS). Unset MINIO_ENDPOINT: not configured.
 MINIO_ENDPOINT = env("MINIO_ENDPOINT", default="")
+MINIO_ACCESS_KEY = env("MINIO_ACCESS_KEY", default="")
+MINIO_SECRET_KEY = env("MINIO_SECRET_KEY", default="")
+MINIO_BUCKET = env("MINIO_BUCKET", default="dtp")
 
 LOGGING = {
     "version": 1,
