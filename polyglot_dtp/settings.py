@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "tenancy",
     "registry",
     "portal",
+    "dataplane",
 ]
 
 MIDDLEWARE = [

@@ -8,7 +8,7 @@ from typing import Any
 from django.db import transaction
 
 from ..models import Twin
-from .core import ScanReport, _apply_runtime, _lock, _Plan
+from .core import ScanReport, _apply_runtime, _lock, _Plan, merge_runtime
 
 
 def update_runtime(twin_id: str, changes: Mapping[str, Any], *, source: str) -> tuple[Twin, list[str]]:
@@ -26,3 +26,42 @@ def update_runtime(twin_id: str, changes: Mapping[str, Any], *, source: str) -> 
         changed = _apply_runtime(plan, twin, dict(changes), source=source)
         plan.flush()
     return twin, changed
+
+
+# Runtime keys that change too often to be history: kept current and announced
+# (twin.update), but without an UpdateCmd or a new revision.
+VOLATILE_KEYS = frozenset({"last_seen"})
+
+
+def update_runtime_many(updates: Mapping[str, Mapping[str, Any]], *, source: str) -> list[str]:
+    """Apply runtime changes to many twins in one transaction; returns the ids that changed.
+
+    The ingest reports liveness for many twins at once. A change that touches
+    only volatile keys (last_seen) updates the twin and emits twin.update
+    without writing history; any other key goes through the normal runtime path.
+    Unknown twin ids are skipped: a twin may have been deleted meanwhile.
+    """
+    if not updates:
+        return []
+    changed_ids: list[str] = []
+    with transaction.atomic():
+        _lock()
+        twins = Twin.objects.select_related("ui").in_bulk(list(updates))
+        plan = _Plan(ScanReport())
+        for twin_id, changes in updates.items():
+            twin = twins.get(twin_id)
+            if twin is None:
+                continue
+            merged = merge_runtime(twin.runtime, dict(changes))
+            keys = sorted(k for k in set(merged) | set(twin.runtime) if merged.get(k) != twin.runtime.get(k))
+            if not keys:
+                continue
+            changed_ids.append(twin_id)
+            if set(keys) <= VOLATILE_KEYS:
+                twin.runtime = merged
+                plan.quiet_twins.append(twin)
+                plan.payload_twins.append((twin, "runtime", ["runtime"], {"runtime_changed": keys}))
+            else:
+                _apply_runtime(plan, twin, dict(changes), source=source)
+        plan.flush()
+    return changed_ids

@@ -1,0 +1,47 @@
+"""`manage.py ingest`: subscribe to the twin stacks' MQTT topics and feed every configured store."""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from dataplane.ingest import IngestConfig, IngestService
+from dataplane.mqtt import parse_broker_url
+from dataplane.writers import configured_writers
+
+
+class Command(BaseCommand):
+    help = "Ingest MQTT messages (dtp/# by default) into the configured stores, with spooling."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--broker", default="", help="MQTT URL (default: MQTT_URL, else the embedded broker)")
+        parser.add_argument("--topic", action="append", default=[], help="topic filter (repeatable)")
+        parser.add_argument("--no-projection", action="store_true",
+                            help="do not keep the graph and blob store in step (let another worker do it)")
+
+    def handle(self, *args, **opts):
+        url = opts["broker"] or settings.MQTT_URL or f"mqtt://127.0.0.1:{settings.DTP_MQTT_EMBEDDED_PORT}"
+        try:
+            broker = parse_broker_url(url)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        config = IngestConfig(broker=broker, topics=opts["topic"] or settings.DTP_INGEST_TOPICS,
+                              shared_group=settings.DTP_INGEST_SHARED_GROUP,
+                              batch_size=settings.DTP_INGEST_BATCH_SIZE,
+                              flush_seconds=settings.DTP_INGEST_FLUSH_SECONDS,
+                              spool_dir=settings.DTP_SPOOL_DIR, spool_max_bytes=settings.DTP_SPOOL_MAX_BYTES,
+                              project=not opts["no_projection"])
+        service = IngestService(config, configured_writers())
+        done = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: done.set())
+        service.start()
+        stores = ", ".join(f"{lane.writer.name} ({lane.writer.endpoint})" for lane in service.pipeline.lanes)
+        self.stdout.write(f"ingest: {broker} {' '.join(service.subscriptions())} -> {stores}")
+        self.stdout.flush()
+        done.wait()
+        self.stdout.write("ingest: stopping (flushing buffers)")
+        service.stop()

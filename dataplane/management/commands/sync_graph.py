@@ -1,0 +1,28 @@
+"""`manage.py sync_graph`: rebuild the twin graph from the registry (a fresh or drifted graph)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from dataplane.projection import full_snapshot
+from dataplane.writers import StoreDown
+from dataplane.writers.graph import GraphWriter
+
+
+class Command(BaseCommand):
+    help = "Write every twin and dependency edge to the graph and remove what the registry no longer has."
+
+    def handle(self, *args, **opts):
+        if not settings.NEO4J_URL:
+            raise CommandError("NEO4J_URL is not set: there is no graph to sync")
+        writer = GraphWriter(settings.NEO4J_URL, settings.NEO4J_USER, settings.NEO4J_PASSWORD)
+        records = [r for r in full_snapshot() if r["k"] in writer.kinds]
+        try:
+            writer.ensure_indexes()
+            writer.write(records)
+        except StoreDown as exc:
+            raise CommandError(f"graph {writer.endpoint} is down: {exc}") from None
+        finally:
+            writer.close()
+        self.stdout.write(f"graph {writer.endpoint}: {len(records) - 1} twins in step")

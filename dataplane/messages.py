@@ -1,0 +1,118 @@
+"""Decode one MQTT message into an observation or an alert, or say why not.
+
+The format is the one of docs/messages.md. A message that does not fit is not
+an exception: it comes back as a Rejected with a reason the ingest counts and
+a sentence an operator can act on.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from .routing import Route
+
+__all__ = ["Observation", "Alert", "Rejected", "decode", "QUALITIES", "SEVERITIES"]
+
+QUALITIES = ("good", "uncertain", "bad")
+SEVERITIES = ("debug", "info", "warning", "critical")
+MAX_PAYLOAD_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Observation:
+    time: datetime
+    twin: str
+    tenant: str
+    signal: str
+    value: float
+    unit: str
+    quality: str
+
+    def record(self) -> dict[str, Any]:
+        """The spool/writer form: plain JSON values."""
+        return {"k": "obs", "time": self.time.isoformat(), "twin": self.twin, "signal": self.signal,
+                "value": self.value, "unit": self.unit, "quality": self.quality}
+
+
+@dataclass(frozen=True)
+class Alert:
+    time: datetime
+    twin: str
+    tenant: str
+    severity: str
+    body: dict[str, Any]
+
+    def record(self) -> dict[str, Any]:
+        return {"k": "event", "time": self.time.isoformat(), "twin": self.twin, "severity": self.severity,
+                "kind": "alert", "body": self.body}
+
+
+@dataclass(frozen=True)
+class Rejected:
+    reason: str  # a short counter key: bad_json, no_value, ...
+    detail: str
+
+
+def _time(raw: Any, received: datetime) -> datetime | Rejected:
+    if raw is None:
+        return received
+    if isinstance(raw, bool):
+        return Rejected("bad_ts", "'ts' must be an ISO 8601 string or epoch seconds, not a boolean")
+    if isinstance(raw, (int, float)):
+        if not math.isfinite(raw):
+            return Rejected("bad_ts", "'ts' must be a finite number of epoch seconds")
+        try:
+            return datetime.fromtimestamp(raw, tz=timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            return Rejected("bad_ts", f"'ts' {raw!r} is out of range for epoch seconds")
+    if isinstance(raw, str):
+        try:
+            parsed = datetime.fromisoformat(raw.replace("Z", "+00:00") if raw.endswith("Z") else raw)
+        except ValueError:
+            return Rejected("bad_ts", f"'ts' {raw[:40]!r} is not ISO 8601, e.g. 2026-11-26T07:00:00Z")
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return Rejected("bad_ts", "'ts' must be an ISO 8601 string or epoch seconds")
+
+
+def _number(raw: Any) -> float | None:
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)):
+        return None
+    value = float(raw)
+    return value if math.isfinite(value) else None
+
+
+def decode(route: Route, payload: bytes, received: datetime) -> Observation | Alert | Rejected:
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        return Rejected("too_large", f"payload of {len(payload)} bytes is over the {MAX_PAYLOAD_BYTES} byte limit")
+    try:
+        doc = json.loads(payload)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return Rejected("bad_json", f"payload is not JSON: {exc}")
+    if not isinstance(doc, dict):
+        return Rejected("bad_json", "payload must be a JSON object such as {\"value\": 1.5}")
+    when = _time(doc.get("ts"), received)
+    if isinstance(when, Rejected):
+        return when
+    if route.alerts:
+        severity = doc.get("severity", "warning")
+        if severity not in SEVERITIES:
+            return Rejected("bad_severity", f"'severity' must be one of {', '.join(SEVERITIES)}")
+        body = {k: v for k, v in doc.items() if k != "ts"}
+        return Alert(when, route.twin, route.tenant, severity, body)
+    if "value" not in doc:
+        return Rejected("no_value", "payload has no 'value'; send {\"value\": <number>}")
+    value = _number(doc["value"])
+    if value is None:
+        return Rejected("bad_value", f"'value' must be a finite number, not {json.dumps(doc['value'])[:40]}")
+    quality = doc.get("quality", "good")
+    if quality not in QUALITIES:
+        return Rejected("bad_quality", f"'quality' must be one of {', '.join(QUALITIES)}")
+    signal = doc.get("signal") or route.signal
+    if not isinstance(signal, str) or not signal:
+        return Rejected("no_signal", "the stream declares no signal name and the payload has no 'signal'")
+    unit = doc.get("unit") or route.unit
+    return Observation(when, route.twin, route.tenant, signal, value, str(unit), quality)

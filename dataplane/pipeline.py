@@ -1,0 +1,148 @@
+"""One lane per store: batches go into the store's spool, a thread drains it.
+
+Lanes are independent: a store that is down holds only its own lane back, its
+batches wait in its spool and are retried with backoff, then drain in order.
+When a spool is full, `submit` waits (the ingest stops reading MQTT) instead of
+dropping anything.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from .spool import Spool, SpoolFull
+from .writers import Health, StoreDown, Writer
+
+__all__ = ["Lane", "LaneReport", "Pipeline"]
+
+log = logging.getLogger(__name__)
+BACKOFF_START = 0.5
+BACKOFF_MAX = 30.0
+
+
+@dataclass(frozen=True)
+class LaneReport:
+    store: str
+    label: str
+    endpoint: str
+    state: str  # ok | down | retrying
+    detail: str
+    spool_batches: int
+    spool_records: int
+    oldest_waiting_seconds: float | None
+    written_records: int
+    failures: int
+
+
+class Lane:
+    def __init__(self, writer: Writer, spool_dir: Path, max_bytes: int):
+        self.writer = writer
+        self.spool = Spool(spool_dir / writer.name, max_bytes)
+        self._wake = threading.Condition()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"lane-{writer.name}", daemon=True)
+        self.state, self.detail = "ok", ""
+        self.written = 0
+        self.failures = 0
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def submit(self, records: list[dict[str, Any]]) -> None:
+        mine = [r for r in records if r["k"] in self.writer.kinds]
+        if not mine:
+            return
+        while True:
+            try:
+                self.spool.put(mine)
+                break
+            except SpoolFull as exc:
+                if self._stop.is_set():
+                    raise
+                self.state, self.detail = "down", f"spool full, ingest paused: {exc}"
+                time.sleep(0.2)
+        with self._wake:
+            self._wake.notify()
+
+    def _run(self) -> None:
+        backoff = BACKOFF_START
+        while not self._stop.is_set():
+            head = self.spool.peek()
+            if head is None:
+                with self._wake:
+                    self._wake.wait(timeout=0.5)
+                continue
+            seq, records = head
+            try:
+                self.writer.write(records)
+            except StoreDown as exc:
+                self.failures += 1
+                self.state, self.detail = "retrying", str(exc)
+                log.warning("%s: batch %d waits in the spool (%s); retry in %.1f s",
+                            self.writer.name, seq, exc, backoff)
+                self._stop.wait(backoff * (0.5 + random.random() / 2))
+                backoff = min(BACKOFF_MAX, backoff * 2)
+                continue
+            except Exception:  # a bug in a writer must not kill the lane; the batch stays spooled
+                self.failures += 1
+                self.state, self.detail = "retrying", "writer error (see the ingest log)"
+                log.exception("%s: writing batch %d failed", self.writer.name, seq)
+                self._stop.wait(backoff)
+                backoff = min(BACKOFF_MAX, backoff * 2)
+                continue
+            self.spool.pop(seq)
+            self.written += len(records)
+            self.state, self.detail, backoff = "ok", "", BACKOFF_START
+
+    def drained(self) -> bool:
+        return self.spool.state().depth == 0
+
+    def stop(self, drain_seconds: float = 5.0) -> None:
+        deadline = time.monotonic() + drain_seconds
+        while not self.drained() and time.monotonic() < deadline and self.state == "ok":
+            time.sleep(0.05)
+        self._stop.set()
+        with self._wake:
+            self._wake.notify()
+        self._thread.join(timeout=BACKOFF_MAX)
+        self.writer.close()
+
+    def report(self, health: Health | None = None) -> LaneReport:
+        spool = self.spool.state()
+        state, detail = self.state, self.detail
+        if health is not None and health.state != "ok" and state == "ok":
+            state, detail = "down", health.detail
+        return LaneReport(self.writer.name, self.writer.label, self.writer.endpoint, state, detail,
+                          spool.depth, spool.records, spool.oldest_age_seconds, self.written, self.failures)
+
+
+class Pipeline:
+    """The lanes of all configured stores."""
+
+    def __init__(self, writers: list[Writer], spool_dir: Path, max_bytes: int):
+        self.lanes = [Lane(w, Path(spool_dir), max_bytes) for w in writers]
+
+    def start(self) -> None:
+        for lane in self.lanes:
+            lane.start()
+
+    def submit(self, records: list[dict[str, Any]]) -> None:
+        if records:
+            for lane in self.lanes:
+                lane.submit(records)
+
+    def drained(self) -> bool:
+        return all(lane.drained() for lane in self.lanes)
+
+    def stop(self) -> None:
+        for lane in self.lanes:
+            lane.stop()
+
+    def reports(self) -> list[dict[str, Any]]:
+        return [asdict(lane.report()) for lane in self.lanes]

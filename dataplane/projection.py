@@ -1,0 +1,86 @@
+"""Keep the graph and the blob store in step with the registry, from its event log.
+
+The PortalEvent log is read in id order from a stored cursor; each twin.update
+or twin.delete becomes records for the graph (node and edges) and the blob store
+(a spec snapshot), handed to the pipeline, whose spools make them durable before
+the cursor moves. A cursor at 0 (a fresh deployment) starts with a full
+snapshot of the registry instead of replaying history.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from registry.models import PortalEvent, Twin
+
+from .models import ProjectionCursor
+from .writers.blobs import snapshot_record
+
+__all__ = ["twin_record", "full_snapshot", "records_for_events", "project_once", "CURSOR"]
+
+CURSOR = "stores"
+BATCH = 500
+
+
+def _deps(dependencies: dict[str, Any]) -> list[dict[str, str]]:
+    return [{"target": target, "kind": kind} for kind in ("static", "dynamic")
+            for target in (dependencies or {}).get(kind, [])]
+
+
+def twin_record(doc: dict[str, Any]) -> dict[str, Any]:
+    return {"k": "twin", "id": doc["id"], "name": doc.get("name", ""), "tenant": doc.get("tenant", ""),
+            "status": doc.get("status", ""), "deps": _deps(doc.get("dependencies", {}))}
+
+
+def full_snapshot() -> list[dict[str, Any]]:
+    """Every registered twin, then the list of ids (and declared targets) that may stay in the graph."""
+    from registry.documents import twin_payload
+
+    records: list[dict[str, Any]] = []
+    keep: set[str] = set()
+    for twin in Twin.objects.select_related("ui").prefetch_related("streams").order_by("id"):
+        doc = twin_payload(twin, getattr(twin, "ui", None), twin.streams.all())
+        record = twin_record(doc)
+        records.append(record)
+        keep.add(twin.id)
+        keep.update(d["target"] for d in record["deps"])
+        records.append(snapshot_record(twin.tenant, twin.id, doc, twin.updated_at.isoformat()))
+    records.append({"k": "twin_all", "ids": sorted(keep)})
+    return records
+
+
+def records_for_events(events: list[PortalEvent]) -> list[dict[str, Any]]:
+    records: list[dict[str, Any]] = []
+    for event in events:
+        payload = event.payload
+        if event.etype == "twin.update" and "twin" in payload:
+            doc = payload["twin"]
+            records.append(twin_record(doc))
+            if payload.get("action") != "runtime":
+                records.append(snapshot_record(doc.get("tenant", ""), doc["id"], doc, event.created_at.isoformat()))
+        elif event.etype == "twin.delete":
+            if payload.get("deleted"):
+                records.append({"k": "twin_gone", "id": payload["id"]})
+            else:  # deprecated: the node stays, with its new status
+                records.append({"k": "twin_status", "id": payload["id"], "status": payload.get("status", "")})
+    return records
+
+
+def project_once(submit: Any) -> int:
+    """Hand the next events (or the first snapshot) to `submit`; returns how many events were read."""
+    cursor, _ = ProjectionCursor.objects.get_or_create(name=CURSOR)
+    if cursor.last_event_id == 0:
+        with transaction.atomic():
+            newest = PortalEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+            records = full_snapshot()
+        submit(records)
+        ProjectionCursor.objects.filter(name=CURSOR).update(last_event_id=max(newest, 1))
+        return 0
+    events = list(PortalEvent.objects.filter(id__gt=cursor.last_event_id).order_by("id")[:BATCH])
+    if not events:
+        return 0
+    submit(records_for_events(events))
+    ProjectionCursor.objects.filter(name=CURSOR).update(last_event_id=events[-1].id)
+    return len(events)
