@@ -1,14 +1,16 @@
 """`python -m polyglot_dtp.supervisor`: the process group `make run` starts.
 
-The web server (uvicorn, ASGI) and the twin watcher run as child processes;
-Ctrl-C or SIGTERM stops them all, and if one dies the others are stopped too,
-so nothing is left running behind the terminal.
+The web server (uvicorn, ASGI), the twin watcher, the MQTT ingest and, when
+MQTT_URL is unset, an embedded MQTT broker run as child processes; Ctrl-C or
+SIGTERM stops them all, and if one dies the others are stopped too, so nothing
+is left running behind the terminal.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -23,15 +25,45 @@ STOP_GRACE_SECONDS = 10
 class Child:
     name: str
     argv: list[str]
+    env: dict[str, str] | None = None  # added to the supervisor's environment
 
 
-def default_children(host: str, port: int) -> list[Child]:
+def broker_url(mqtt_url: str, embedded_port: int) -> tuple[str, int | None, str]:
+    """The broker the children use, the port of an embedded broker to start (None: none), and a note.
+
+    With MQTT_URL set, that broker. Without it, an embedded broker on
+    `embedded_port`; when that port is taken (machines running Mosquitto hold
+    1883) the embedded broker moves to a free port and the note says how to
+    use the broker that holds it instead.
+    """
+    from dataplane.broker import port_is_free
+
+    if mqtt_url:
+        return mqtt_url, None, ""
+    port, note = embedded_port, ""
+    if not port_is_free("127.0.0.1", port):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        note = (f"MQTT port 127.0.0.1:{embedded_port} is taken (another broker, e.g. Mosquitto?); the embedded "
+                f"broker uses 127.0.0.1:{port}. To use the broker on {embedded_port} instead, set "
+                f"MQTT_URL=mqtt://127.0.0.1:{embedded_port}")
+    return f"mqtt://127.0.0.1:{port}", port, note
+
+
+def default_children(host: str, port: int, mqtt_url: str, embedded_port: int | None) -> list[Child]:
     py = sys.executable
-    return [
+    data_env = {"MQTT_URL": mqtt_url}
+    children = []
+    if embedded_port is not None:
+        children.append(Child("broker", [py, "-m", "dataplane.broker", "--port", str(embedded_port)]))
+    children += [
         Child("web", [py, "-m", "uvicorn", "polyglot_dtp.asgi:application", "--host", host, "--port", str(port),
-                      "--no-access-log", "--lifespan", "off", "--timeout-graceful-shutdown", "5"]),
+                      "--no-access-log", "--lifespan", "off", "--timeout-graceful-shutdown", "5"], data_env),
         Child("watcher", [py, "manage.py", "scan_twins", "--watch"]),
+        Child("ingest", [py, "manage.py", "ingest"], data_env),
     ]
+    return children
 
 
 def _stop(procs: dict[str, subprocess.Popen]) -> None:
@@ -61,8 +93,11 @@ def supervise(children: list[Child]) -> int:
     try:
         for child in children:
             # Children ignore the terminal's Ctrl-C; the supervisor stops them in order.
-            procs[child.name] = subprocess.Popen(child.argv, preexec_fn=lambda: signal.signal(signal.SIGINT,
-                                                                                              signal.SIG_IGN))
+            env = {**os.environ, **child.env} if child.env else None
+            procs[child.name] = subprocess.Popen(child.argv, env=env, preexec_fn=lambda: signal.signal(
+                signal.SIGINT, signal.SIG_IGN))
+            if child.name == "broker":  # the others connect to it: wait until it listens
+                _wait_for_port(child.argv[-1], procs[child.name])
         while not stopping:
             for name, proc in procs.items():
                 if proc.poll() is not None:
@@ -75,13 +110,30 @@ def supervise(children: list[Child]) -> int:
         _stop(procs)
 
 
+def _wait_for_port(port: str, proc: subprocess.Popen, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            socket.create_connection(("127.0.0.1", int(port)), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+
+
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "polyglot_dtp.settings")
+    import django
+
+    django.setup()
     from django.conf import settings
 
     host, port = settings.DTP_HOST, settings.DTP_PORT
-    print(f"polyglot-dtp: portal on http://localhost:{port}/ (Ctrl-C stops everything)", flush=True)
-    sys.exit(supervise(default_children(host, port)))
+    mqtt_url, embedded_port, note = broker_url(settings.MQTT_URL, settings.DTP_MQTT_EMBEDDED_PORT)
+    if note:
+        print(note, flush=True)
+    print(f"polyglot-dtp: portal on http://localhost:{port}/, MQTT on {mqtt_url} (Ctrl-C stops everything)",
+          flush=True)
+    sys.exit(supervise(default_children(host, port, mqtt_url, embedded_port)))
 
 
 if __name__ == "__main__":

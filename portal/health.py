@@ -1,9 +1,8 @@
 """Header badges from real checks with short timeouts.
 
-Each check answers a Badge: ok, down, configured (reachable, no deeper check
-yet) or off (not configured — never shown as healthy). Stores get a TCP
-reachability check here; the data-plane writers' health() is the integration
-point (`_store_check`) once the `dataplane` app exists.
+Each check answers a Badge: ok, warn, down or off (not configured — never
+shown as healthy). The stores are checked by the data plane's own writers
+(dataplane.health), which also report a spool backlog.
 """
 
 from __future__ import annotations
@@ -27,13 +26,8 @@ __all__ = ["Badge", "snapshot", "check_all"]
 class Badge:
     key: str
     label: str
-    state: str  # ok | warn | down | configured | off
+    state: str  # ok | warn | down | off
     detail: str = ""
-
-
-def _tcp(host: str, port: int) -> str:
-    with socket.create_connection((host, port), timeout=settings.DTP_HEALTH_TIMEOUT):
-        return ""
 
 
 def _hostport(url: str, default_port: int) -> tuple[str, int]:
@@ -87,16 +81,19 @@ def _mqtt() -> Badge:
         return Badge("mqtt", "MQTT", "down", f"{host}:{port}: {exc}")
 
 
-def _store_check(key: str, label: str, url: str, default_port: int) -> Badge:
-    """Reachability only; replace with the dataplane writer's health() when that app lands."""
-    if not url:
-        return Badge(key, label, "off", "not configured")
-    host, port = _hostport(url, default_port)
-    try:
-        _tcp(host, port)
-        return Badge(key, label, "configured", f"{host}:{port} reachable")
-    except OSError as exc:
-        return Badge(key, label, "down", f"{host}:{port}: {exc}")
+def _store(key: str, label: str, store: str) -> Badge:
+    """The data plane's own check of a store (its writer's health and spool backlog)."""
+    from dataplane.health import store_state
+
+    state = store_state(store)
+    return Badge(key, label, state.state, state.detail)
+
+
+def _ingest() -> Badge:
+    from dataplane.health import ingest_state
+
+    state = ingest_state()
+    return Badge("ingest", "Ingest", state.state, state.detail)
 
 
 def _scanner() -> Badge:
@@ -118,9 +115,10 @@ def check_all() -> list[Badge]:
         _scanner(),
         _redis(),
         _mqtt(),
-        _store_check("influx", "Influx", settings.INFLUX_URL, 8086),
-        _store_check("neo4j", "Neo4j", settings.NEO4J_URL, 7687),
-        _store_check("minio", "MinIO", settings.MINIO_ENDPOINT, 9000),
+        _ingest(),
+        _store("influx", "Influx", "influx"),
+        _store("neo4j", "Neo4j", "graph"),
+        _store("minio", "MinIO", "blobs"),
     ]
 
 

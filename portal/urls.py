@@ -6,6 +6,7 @@ app_name = "portal"
 urlpatterns = [
     path("", views.home, name="home"),
     path("twins/<str:twin_id>/", views.twin, name="twin"),
+    path("twins/<str:twin_id>/observations.json", views.twin_observations, name="twin-observations"),
     path("events/", views.events, name="events"),
     path("errors/", views.errors, name="errors"),
     path("api/portal/health", views.health_json, name="health"),

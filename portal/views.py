@@ -12,7 +12,10 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
 
+from dataplane.queries import recent_alerts, recent_series
+
 from . import access, health, queries
+from .charts import series_json, sparkline
 from .graph import dependency_graph
 from .stream import start_cursor, stream_channels
 
@@ -69,7 +72,17 @@ def twin(request: HttpRequest, twin_id: str) -> HttpResponse:
     spec = {k: getattr(detail.twin, k) for k in ("description", "metadata", "interfaces", "dependencies")}
     return _page(request, "portal/twin.html", {
         "d": detail, "graph": graph, "spec_json": json.dumps(spec, indent=2, ensure_ascii=False),
-        "runtime_json": json.dumps(detail.twin.runtime, indent=2, ensure_ascii=False), "page": "twin"})
+        "runtime_json": json.dumps(detail.twin.runtime, indent=2, ensure_ascii=False), "page": "twin",
+        "charts": [sparkline(s) for s in recent_series(twin_id)], "alerts": recent_alerts(twin_id)})
+
+
+@signed_in
+def twin_observations(request: HttpRequest, twin_id: str) -> JsonResponse:
+    """The twin page's charts, refetched while it is open (observations are not portal events)."""
+    if queries.twin_detail(twin_id, _tenants(request)) is None:
+        raise Http404("no such twin")
+    alerts = [{**a, "time": a["time"].isoformat()} for a in recent_alerts(twin_id)]
+    return JsonResponse({"charts": series_json([sparkline(s) for s in recent_series(twin_id)]), "alerts": alerts})
 
 
 @signed_in

@@ -142,3 +142,7 @@ def _fresh_cache():
 
     cache.clear()
     yield
+
+
+# Throwaway store servers for the data-plane tests (victoria-metrics, moto S3, FalkorDB, Mosquitto).
+from tests.stores import falkordb_server, mosquitto, s3_server, victoria_metrics  # noqa: E402,F401

@@ -147,3 +147,34 @@ def test_prune_events_keeps_the_window_and_records_the_mark(twins):
     assert PortalEvent.objects.count() == n
     call_command("prune_events", "--days", "0")
     assert PortalEvent.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)  # the writer has a connection of its own: it must see committed rows
+def test_the_twin_page_charts_recent_observations_and_lists_alerts(client, twins, django_user_model):
+    from django.db import connection
+
+    from dataplane.writers.sql import SqlWriter
+
+    with connection.cursor() as cursor:  # plain tables: the test flush does not empty them
+        for table in ("observation", "signal", "event_log"):
+            cursor.execute(f"DELETE FROM {table}")
+    writer = SqlWriter(dict(connection.settings_dict), connection.vendor)
+    writer.write([{"k": "obs", "time": f"2026-11-26T07:00:0{i}+00:00", "twin": "lift-001", "signal": "vibration_rms",
+                   "value": v, "unit": "mm/s", "quality": "good"} for i, v in enumerate([1.0, 3.0, 2.0])]
+                 + [{"k": "event", "time": "2026-11-26T07:00:05+00:00", "twin": "lift-001", "severity": "critical",
+                     "kind": "alert", "body": {"message": "RMS <b>high</b>"}}])
+    writer.close()
+
+    html = client.get("/twins/lift-001/").content.decode()
+    chart = html[html.index('data-signal="vibration_rms"'):]
+    chart = chart[:chart.index("</figure>")]
+    assert 'data-part="last">2<' in chart and "3 points, 1 – 3" in chart and "mm/s" in chart
+    assert "<polyline points=" in chart and "RMS &lt;b&gt;high&lt;/b&gt;" in html  # alert text is escaped
+
+    data = client.get("/twins/lift-001/observations.json").json()
+    assert [(c["signal"], c["count"], c["last"]) for c in data["charts"]] == [("vibration_rms", 3, 2.0)]
+    assert data["alerts"][0]["severity"] == "critical"
+
+    outsider = Client()
+    outsider.force_login(django_user_model.objects.create_user("nobody", password="x"))
+    assert outsider.get("/twins/lift-001/observations.json").status_code == 404
