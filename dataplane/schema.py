@@ -14,14 +14,15 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 
 __all__ = ["SQL_DIR", "sql_files", "apply_tables"]
 
-SQL_DIR = Path(settings.BASE_DIR) / "data-storage" / "sql"
+SQL_DIR = Path(settings.BASE_DIR) / "data-storage" / "sql"  # PostgreSQL / TimescaleDB (also the db init)
+SQLITE_SQL = Path(settings.BASE_DIR) / "data-storage" / "sqlite" / "tables.sql"  # the embedded default
 
 
 def sql_files(vendor: str) -> list[Path]:
     if vendor == "postgresql":
         return [SQL_DIR / "timescale.sql", SQL_DIR / "events.sql"]
     if vendor == "sqlite":
-        return [SQL_DIR / "sqlite.sql"]
+        return [SQLITE_SQL]
     raise ValueError(f"the data tables need PostgreSQL or SQLite, not {vendor}")
 
 

@@ -1,10 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from polyglot_dtp import probes
 from portal.sse import stream
 from tenancy.views import LoginView
 
 urlpatterns = [
+    path("healthz", probes.healthz, name="healthz"),
+    path("readyz", probes.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/", include("registry.api.urls")),
     path("accounts/login/", LoginView.as_view(), name="login"),
