@@ -9,9 +9,10 @@ snapshot of the registry instead of replaying history.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from registry.models import PortalEvent, Twin
 
@@ -52,6 +53,7 @@ def full_snapshot() -> list[dict[str, Any]]:
 
 
 def records_for_events(events: list[PortalEvent]) -> list[dict[str, Any]]:
+    """Graph and blob records for twin.update / twin.delete events; other events give none."""
     records: list[dict[str, Any]] = []
     for event in events:
         payload = event.payload
@@ -69,18 +71,29 @@ def records_for_events(events: list[PortalEvent]) -> list[dict[str, Any]]:
 
 
 def project_once(submit: Any) -> int:
-    """Hand the next events (or the first snapshot) to `submit`; returns how many events were read."""
-    cursor, _ = ProjectionCursor.objects.get_or_create(name=CURSOR)
-    if cursor.last_event_id == 0:
-        with transaction.atomic():
+    """Hand the next events (or the first snapshot) to `submit`; returns how many events were read.
+
+    The cursor row is locked for the step (skipped when another ingest worker
+    holds it), so with several workers each event is projected once.
+    """
+    ProjectionCursor.objects.get_or_create(name=CURSOR)
+    # SQLite has one ingest and no row locks; an IMMEDIATE transaction there would hold the
+    # database's write lock while the spools are written.
+    guard = transaction.atomic() if connection.vendor == "postgresql" else nullcontext()
+    with guard:
+        cursor = (ProjectionCursor.objects.select_for_update(skip_locked=True).filter(name=CURSOR).first())
+        if cursor is None:
+            return 0  # another worker is projecting
+        if cursor.last_event_id == 0:
             newest = PortalEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
-            records = full_snapshot()
-        submit(records)
-        ProjectionCursor.objects.filter(name=CURSOR).update(last_event_id=max(newest, 1))
-        return 0
-    events = list(PortalEvent.objects.filter(id__gt=cursor.last_event_id).order_by("id")[:BATCH])
-    if not events:
-        return 0
-    submit(records_for_events(events))
-    ProjectionCursor.objects.filter(name=CURSOR).update(last_event_id=events[-1].id)
-    return len(events)
+            submit(full_snapshot())
+            cursor.last_event_id = max(newest, 1)
+            cursor.save(update_fields=["last_event_id", "updated_at"])
+            return 0
+        events = list(PortalEvent.objects.filter(id__gt=cursor.last_event_id).order_by("id")[:BATCH])
+        if not events:
+            return 0
+        submit(records_for_events(events))
+        cursor.last_event_id = events[-1].id
+        cursor.save(update_fields=["last_event_id", "updated_at"])
+        return len(events)

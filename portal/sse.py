@@ -6,22 +6,37 @@ storage from the ids the request started with and sends those events a
 second time. That happens exactly on a reconnect while events are arriving.
 Rather than fork the view, its output is passed through a filter that drops
 a stored event (by PortalEvent id) this response already sent.
+
+A second filter re-checks the reader's grants before it passes on a stored
+event (at most every RECHECK_SECONDS per user and process): a grant revoked
+anywhere (another web worker, the CLI, a group's grant) ends the stream before
+that tenant's next event goes out. django-eventstream's kick, which the admin
+uses, is immediate but reaches only the process that revoked.
 """
 
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections import deque
 from collections.abc import AsyncIterator
+from typing import Any
+
+from asgiref.sync import sync_to_async
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django_eventstream.views import events
 
 from . import access
+from .stream import PortalChannelManager, stream_channels
 
-__all__ = ["stream", "drop_repeats", "RepeatFilter"]
+__all__ = ["stream", "drop_repeats", "RepeatFilter", "while_allowed"]
 
 REMEMBER = 10_000  # ids per response; far more than a replay window holds
+RECHECK_SECONDS = 0.5
+_checks: dict[tuple[Any, tuple[str, ...]], tuple[float, bool]] = {}
+_checks_lock = threading.Lock()
 
 
 def _event_id(block: str) -> int | None:
@@ -66,13 +81,42 @@ async def drop_repeats(chunks: AsyncIterator[str | bytes]) -> AsyncIterator[str]
             yield out
 
 
+def _still_allowed(user: Any, channels: tuple[str, ...]) -> bool:
+    key = (getattr(user, "pk", None), channels)
+    now = time.monotonic()
+    with _checks_lock:
+        hit = _checks.get(key)
+        if hit and now - hit[0] < RECHECK_SECONDS:
+            return hit[1]
+    manager = PortalChannelManager()
+    ok = all(manager.can_read_channel(user, c) for c in channels)
+    with _checks_lock:
+        if len(_checks) > 10_000:
+            _checks.clear()
+        _checks[key] = (now, ok)
+    return ok
+
+
+async def while_allowed(chunks: AsyncIterator[str], user: Any, channels: set[str]) -> AsyncIterator[str]:
+    """Pass chunks on while the user may still read every channel of this stream; else end it."""
+    names = tuple(sorted(channels))
+    check = sync_to_async(_still_allowed, thread_sensitive=False)
+    async for chunk in chunks:
+        if '"event": {' in chunk and not await check(user, names):
+            return  # the client reconnects and gets only what it may still read (or 403)
+        yield chunk
+
+
 def stream(request: HttpRequest) -> HttpResponse:
     """GET /api/portal/stream?tenant=a,b: Server-Sent Events, resumable with Last-Event-ID."""
     if not access.may_read(request.user):
         return HttpResponse("Sign in to follow the portal stream.\n", status=401, content_type="text/plain")
     if access.requested_tenants(request.user, request.GET.get("tenant")) == set():
         return HttpResponse("You hold no grant on these tenants.\n", status=403, content_type="text/plain")
+    user = request.user
+    getattr(user, "pk", None)  # resolve the lazy user here, in the request's thread
+    channels = stream_channels(request)
     response = events(request)
     if isinstance(response, StreamingHttpResponse) and response.is_async:
-        response.streaming_content = drop_repeats(response.streaming_content)
+        response.streaming_content = while_allowed(drop_repeats(response.streaming_content), user, channels)
     return response

@@ -36,7 +36,10 @@ APP_IMAGE = "polyglot-dtp"
 K8S_VERSIONS = ["1.30.0", kubernetes_validate.latest_version()]
 # Variables the code reads that are no setting of the platform: none today. Add a name here only
 # with the reason, e.g. a variable a test sets for a subprocess it starts.
-TEST_ONLY_VARIABLES: dict[str, str] = {}
+# Variables the code reads that are not the platform's settings, with why they are not in .env.example.
+TEST_ONLY_VARIABLES: dict[str, str] = {
+    "PYENV_ROOT": "pyenv's own variable; tests/stores.py looks for FalkorDB under it",
+}
 SECTION_DEPLOY = "Deployment"
 SECTION_TWINS = "Twin stacks"
 SKIP_DIRS = {".venv", "venv", "node_modules", ".git", "var", "build", "dist", "__pycache__", "test-artifacts"}

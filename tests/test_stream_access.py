@@ -82,6 +82,31 @@ def test_revoking_a_grant_in_the_admin_cuts_the_open_stream(server):
     assert not Grant.objects.filter(user=viewer).exists()
 
 
+def test_a_group_grant_revoked_from_the_cli_in_another_process_ends_the_open_stream(server, manage):
+    from django.contrib.auth.models import Group
+
+    team = Group.objects.create(name="team-a")
+    viewer = User.objects.create_user("member")
+    viewer.groups.add(team)
+    grant("tenant-a", Role.VIEWER, group=team)
+    stream = SseClient(server, "/api/portal/stream", headers=cookie_of(viewer))
+    try:
+        assert stream.next(skip=("keep-alive", "health.update", "message")).type == "stream-open"
+        update_runtime("lift-a", {"status": "maintenance"}, source="test:a")
+        assert stream.next(skip=("keep-alive", "health.update")).json()["twin"]["id"] == "lift-a"
+
+        revoke = manage("revoke", "--group", "team-a", "tenant-a")  # not the web process: no local kick
+        assert revoke.wait(timeout=60) == 0, revoke.stderr.read()
+        update_runtime("lift-a", {"status": "active"}, source="test:a")
+        rest = []
+        with pytest.raises(EOFError):  # the stream ends before tenant-a's next event goes out
+            while True:
+                rest.append(stream.next(skip=("keep-alive", "health.update")))
+        assert [e for e in rest if "lift-a" in e.data] == []
+    finally:
+        stream.close()
+
+
 def revoke_in_admin(server: AsgiServer, cookie: dict[str, str], grant_pk: int) -> None:
     """What a staff user does: the Grants list, tick the grant, run "Revoke the selected grants"."""
     page_url = f"{server.url}/admin/tenancy/grant/"
