@@ -156,7 +156,7 @@ class IngestService:
         from registry import events
 
         drafts = [events.EventDraft(a.tenant, ALERT_EVENT, {"twin_id": a.twin, "severity": a.severity,
-                                                            "time": a.time.isoformat(), "alert": a.body})
+                                                            "time": a.time.isoformat(), "alert": a.body}, a.twin)
                   for a in alerts]
         with transaction.atomic():
             events.append(drafts)

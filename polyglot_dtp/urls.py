@@ -10,6 +10,7 @@ urlpatterns = [
     path("readyz", probes.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/", include("registry.api.urls")),
+    path("api/", include("tenancy.urls")),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     # Server-Sent Events (django-eventstream); channels come from ?tenant= (portal.stream).

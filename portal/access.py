@@ -1,9 +1,9 @@
-"""Which tenants a request may see, for the portal's pages and stream.
+"""What a request may see, for the portal's pages and stream.
 
 The decision itself is tenancy.access's (the one place for every path); this
-module turns it into the tenant sets the portal's queries and channels use.
-Pages and the stream show whole-tenant grants; a grant on a single twin is
-honoured by the REST API.
+module turns it into what the portal's queries and stream channels use: a
+whole-tenant grant gives the tenant's channel, a grant on one twin gives that
+twin's channel only.
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ from typing import Any
 
 from django.conf import settings
 
-from tenancy.access import access_for
+from registry import events as ev
+from tenancy.access import Access, access_for
 
-__all__ = ["may_read", "visible_tenants", "requested_tenants", "can_read_tenant"]
+__all__ = ["may_read", "scope", "requested_channels", "can_read_channel_of"]
 
 
 def may_read(user: Any) -> bool:
@@ -22,22 +23,36 @@ def may_read(user: Any) -> bool:
     return bool(user is not None and user.is_authenticated) or settings.DTP_DEMO_MODE
 
 
-def visible_tenants(user: Any) -> set[str] | None:
-    """The tenants `user` may see, or None for all of them."""
-    access = access_for(user, demo=settings.DTP_DEMO_MODE)
-    return None if access.everything else set(access.tenants)
+def scope(user: Any) -> Access:
+    return access_for(user, demo=settings.DTP_DEMO_MODE)
 
 
-def can_read_tenant(user: Any, tenant: str) -> bool:
-    """Rows without a tenant (a broken file whose tenant is unreadable) are for those who see every tenant."""
-    allowed = visible_tenants(user)
-    return allowed is None or (tenant != "" and tenant in allowed)
+def _wanted(raw: str | None) -> set[str]:
+    return {t.strip() for t in (raw or "").split(",") if t.strip()}
 
 
-def requested_tenants(user: Any, raw: str | None) -> set[str] | None:
-    """`?tenant=a,b` narrowed to what the user may see; None means every tenant."""
-    wanted = {t.strip() for t in (raw or "").split(",") if t.strip()}
-    allowed = visible_tenants(user)
-    if not wanted:
-        return allowed
-    return wanted if allowed is None else wanted & allowed
+def requested_channels(user: Any, raw: str | None, limit: int) -> set[str]:
+    """The stored-event channels for `?tenant=a,b` (all visible when empty), narrowed to the user's grants."""
+    access = scope(user)
+    wanted = _wanted(raw)
+    if access.everything:
+        if not wanted:
+            return {ev.channel(ev.ALL)}
+        return {ev.channel_for_tenant(t) for t in sorted(wanted)[:limit]}
+    tenants = set(access.tenants) if not wanted else set(access.tenants) & wanted
+    twins = {(t, i) for t, i in access.twins if t not in access.tenants and (not wanted or t in wanted)}
+    channels = [ev.channel_for_tenant(t) for t in sorted(tenants)]
+    channels += [ev.channel_for_twin(t, i) for t, i in sorted(twins)]
+    return set(channels[:limit])
+
+
+def can_read_channel_of(user: Any, tenant: str | None, twin_id: str) -> bool:
+    """tenant None: the channel of everything; "": tenant-less rows; twin_id: one twin's channel."""
+    access = scope(user)
+    if access.everything:
+        return True
+    if tenant is None or tenant == "":
+        return False
+    if twin_id:
+        return access.role(tenant, twin_id) is not None
+    return tenant in access.tenants

@@ -6,9 +6,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count
 
 from registry.models import PortalEvent, SpecFileError, Twin, UpdateCmd
+from tenancy.access import Access
 
 __all__ = ["Card", "DomainGroup", "TenantGroup", "home_groups", "twin_detail", "recent_events", "spec_errors",
            "card_of", "domain_of", "EventRow", "event_subject"]
@@ -63,13 +64,16 @@ class TenantGroup:
         return sum(len(d.cards) for d in self.domains)
 
 
-def _visible(qs, tenants: set[str] | None):
-    return qs if tenants is None else qs.filter(tenant__in=tenants)
+def _visible(qs, scope: Access):
+    """Twins the reader holds a grant on: whole tenants, or single twins."""
+    return qs.filter(scope.twin_filter())
 
 
-def home_groups(tenants: set[str] | None) -> list[TenantGroup]:
-    """Cards grouped by tenant, then domain (one query)."""
-    twins = _visible(Twin.objects.select_related("ui").annotate(stream_count=Count("streams")), tenants)
+def home_groups(scope: Access, tenants: set[str] | None = None) -> list[TenantGroup]:
+    """Cards grouped by tenant, then domain (one query); `tenants` narrows to a `?tenant=` choice."""
+    twins = _visible(Twin.objects.select_related("ui").annotate(stream_count=Count("streams")), scope)
+    if tenants:
+        twins = twins.filter(tenant__in=tenants)
     grouped: dict[str, dict[str, list[Card]]] = defaultdict(lambda: defaultdict(list))
     for twin in twins.order_by("tenant", "name", "id"):
         card = card_of(twin, twin.stream_count)
@@ -79,8 +83,7 @@ def home_groups(tenants: set[str] | None) -> list[TenantGroup]:
 
 
 def _events_of(twin_id: str):
-    return PortalEvent.objects.filter(Q(payload__twin__id=twin_id) | Q(payload__id=twin_id)
-                                      | Q(payload__twin_id=twin_id))
+    return PortalEvent.objects.filter(twin_id=twin_id)
 
 
 @dataclass(frozen=True)
@@ -112,15 +115,15 @@ class TwinDetail:
     history: list[HistoryEntry]
 
 
-def twin_detail(twin_id: str, tenants: set[str] | None, limit: int = 30) -> TwinDetail | None:
-    twin = _visible(Twin.objects.select_related("ui"), tenants).filter(pk=twin_id).first()
+def twin_detail(twin_id: str, scope: Access, limit: int = 30) -> TwinDetail | None:
+    twin = _visible(Twin.objects.select_related("ui"), scope).filter(pk=twin_id).first()
     if twin is None:
         return None
     streams = list(twin.streams.order_by("id"))
     deps = twin.dependencies or {}
     named = set(deps.get("static", [])) | set(deps.get("dynamic", []))
     known = set(Twin.objects.filter(pk__in=named).values_list("id", flat=True))
-    dependents = [t for t in _visible(Twin.objects.exclude(pk=twin_id), tenants).only("id", "name", "dependencies",
+    dependents = [t for t in _visible(Twin.objects.exclude(pk=twin_id), scope).only("id", "name", "dependencies",
                                                                                          "tenant", "status")
                   if twin_id in (t.dependencies or {}).get("static", []) + (t.dependencies or {}).get("dynamic", [])]
     return TwinDetail(
@@ -149,16 +152,15 @@ def event_subject(payload: dict[str, Any]) -> str:
                                                                else service) or "")
 
 
-def recent_events(tenants: set[str] | None, limit: int = 200) -> list[EventRow]:
+def recent_events(scope: Access, limit: int = 200) -> list[EventRow]:
+    """Events of whole granted tenants, and of single granted twins."""
     qs = PortalEvent.objects.order_by("-id")
-    if tenants is not None:
-        qs = qs.filter(tenant__in=tenants)
+    if not scope.everything:
+        qs = qs.filter(scope.twin_filter(id_field="twin_id"))
     return [EventRow(e, event_subject(e.payload), list(e.payload.get("runtime_changed") or e.payload.get("changed") or []))
             for e in qs[:limit]]
 
 
-def spec_errors(tenants: set[str] | None) -> list[SpecFileError]:
-    qs = SpecFileError.objects.order_by("path", "line", "column")
-    if tenants is not None:
-        qs = qs.filter(tenant__in=tenants)
-    return list(qs)
+def spec_errors(scope: Access) -> list[SpecFileError]:
+    """Broken files are tenant-wide: shown to whole-tenant grants of the tenant the file declares."""
+    return list(SpecFileError.objects.order_by("path", "line", "column").filter(scope.tenant_filter()))

@@ -24,9 +24,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from asgiref.sync import sync_to_async
-
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django_eventstream.views import events
+
+from registry import events as ev
 
 from . import access
 from .stream import PortalChannelManager, stream_channels
@@ -111,7 +112,7 @@ def stream(request: HttpRequest) -> HttpResponse:
     """GET /api/portal/stream?tenant=a,b: Server-Sent Events, resumable with Last-Event-ID."""
     if not access.may_read(request.user):
         return HttpResponse("Sign in to follow the portal stream.\n", status=401, content_type="text/plain")
-    if access.requested_tenants(request.user, request.GET.get("tenant")) == set():
+    if not (stream_channels(request) - {ev.channel(ev.HEALTH)}):
         return HttpResponse("You hold no grant on these tenants.\n", status=403, content_type="text/plain")
     user = request.user
     getattr(user, "pk", None)  # resolve the lazy user here, in the request's thread

@@ -29,14 +29,21 @@ log = logging.getLogger(__name__)
 MAX_TENANTS = 8  # django-eventstream serves at most 10 channels per request
 
 
-def _tenant_of(channel: str) -> str | None:
-    """The tenant a stored channel carries; None for `all`."""
+def _scope_of(channel: str) -> tuple[str | None, str]:
+    """(tenant, twin id) a stored channel carries: (None, "") for `all`, ("", "") for tenant-less rows."""
     name = channel.removeprefix(ev.channel(""))
     if name == ev.ALL:
-        return None
+        return None, ""
     if name == ev.SYSTEM:
-        return ""
-    return name.removeprefix("t.")
+        return "", ""
+    if name.startswith("w."):
+        tenant, _, twin_id = name[2:].partition("/")
+        return tenant, twin_id
+    return name.removeprefix("t."), ""
+
+
+def _tenant_of(channel: str) -> str | None:
+    return _scope_of(channel)[0]
 
 
 def _current_id() -> int:
@@ -61,9 +68,11 @@ class PortalEventStorage(StorageBase):
             # Older than the retention window, or from another database: a gap we cannot fill.
             raise EventDoesNotExist(f"event {last_id} is outside the stored window", current)
         rows = PortalEvent.objects.filter(id__gt=last_id).order_by("id")
-        tenant = _tenant_of(channel)
+        tenant, twin_id = _scope_of(channel)
         if tenant is not None:
             rows = rows.filter(tenant=tenant)
+        if twin_id:
+            rows = rows.filter(twin_id=twin_id)
         return [Event(channel, r.etype, ev.event_data(r), id=r.id) for r in rows[:limit]]
 
     def get_current_id(self, channel: str) -> int:
@@ -71,13 +80,12 @@ class PortalEventStorage(StorageBase):
 
 
 def stream_channels(request: Any) -> set[str]:
-    """The channels one portal page listens to, from `?tenant=` and what the user may see."""
-    tenants = access.requested_tenants(getattr(request, "user", None), request.GET.get("tenant"))
-    base = {ev.channel(ev.HEALTH)}
-    if tenants is None:
-        return base | {ev.channel(ev.ALL)}
-    # Rows without a tenant are only for those who see every tenant (they listen to `all`).
-    return base | {ev.channel_for_tenant(t) for t in sorted(tenants)[:MAX_TENANTS]}
+    """The channels one portal page listens to, from `?tenant=` and what the user may see.
+
+    Rows without a tenant are only for those who see every tenant (they listen to `all`).
+    """
+    stored = access.requested_channels(getattr(request, "user", None), request.GET.get("tenant"), MAX_TENANTS)
+    return {ev.channel(ev.HEALTH)} | stored
 
 
 def start_cursor(channels: set[str]) -> str:
@@ -93,18 +101,22 @@ class PortalChannelManager(ChannelManagerBase):
     def can_read_channel(self, user: Any, channel: str) -> bool:
         if channel == ev.channel(ev.HEALTH):
             return True
-        tenant = _tenant_of(channel)
-        if tenant is None:
-            return access.visible_tenants(user) is None
-        return access.can_read_tenant(user, tenant)
+        tenant, twin_id = _scope_of(channel)
+        return access.can_read_channel_of(user, tenant, twin_id)
 
     def is_channel_reliable(self, channel: str) -> bool:
         return channel != ev.channel(ev.HEALTH)
 
 
-def access_revoked(user: Any, tenants: set[str]) -> None:
-    """Cut this process's open streams of `user` on the tenants it just lost (django-eventstream kicks them)."""
+def access_revoked(user: Any, tenants: set[str], twins: set[tuple[str, str]] = frozenset()) -> None:
+    """Cut this process's open streams of `user` on the tenants (and single twins) it just lost.
+
+    django-eventstream kicks the listeners at once; other processes' streams end at their next
+    event, when portal.sse re-checks the reader's grants.
+    """
     from django_eventstream.eventstream import channel_permission_changed
 
     for tenant in sorted(tenants):
         channel_permission_changed(user, ev.channel_for_tenant(tenant))
+    for tenant, twin_id in sorted(twins):
+        channel_permission_changed(user, ev.channel_for_twin(tenant, twin_id))

@@ -9,5 +9,6 @@ urlpatterns = [
     path("twins/<str:twin_id>/observations.json", views.twin_observations, name="twin-observations"),
     path("events/", views.events, name="events"),
     path("errors/", views.errors, name="errors"),
+    path("account/tokens/", views.tokens, name="tokens"),
     path("api/portal/health", views.health_json, name="health"),
 ]

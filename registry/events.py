@@ -23,8 +23,8 @@ from django.utils import timezone
 from .models import PortalEvent
 
 __all__ = ["TWIN_UPDATE", "TWIN_DELETE", "SERVICE_UPDATE", "SPEC_ERROR", "HEALTH_UPDATE", "EventDraft", "append",
-           "publish", "event_data", "channel_for_tenant", "channels_for_event", "ALL", "SYSTEM", "HEALTH",
-           "on_local_publish"]
+           "publish", "event_data", "channel_for_tenant", "channel_for_twin", "channels_for_event", "ALL", "SYSTEM",
+           "HEALTH", "on_local_publish"]
 
 TWIN_UPDATE = "twin.update"
 TWIN_DELETE = "twin.delete"
@@ -48,6 +48,7 @@ class EventDraft:
     tenant: str
     etype: str
     payload: dict[str, Any] = field(default_factory=dict)
+    twin_id: str = ""
 
 
 def append(drafts: Sequence[EventDraft]) -> list[PortalEvent]:
@@ -60,7 +61,8 @@ def append(drafts: Sequence[EventDraft]) -> list[PortalEvent]:
         return []
     now = timezone.now()
     stored = PortalEvent.objects.bulk_create(
-        [PortalEvent(tenant=d.tenant, etype=d.etype, payload=d.payload, created_at=now) for d in drafts]
+        [PortalEvent(tenant=d.tenant, twin_id=d.twin_id, etype=d.etype, payload=d.payload, created_at=now)
+         for d in drafts]
     )
     transaction.on_commit(lambda: publish(stored))
     return stored
@@ -74,8 +76,16 @@ def channel_for_tenant(tenant: str) -> str:
     return channel(f"t.{tenant}") if tenant else channel(SYSTEM)
 
 
+def channel_for_twin(tenant: str, twin_id: str) -> str:
+    """The channel of one twin's events, for readers granted that twin only."""
+    return channel(f"w.{tenant}/{twin_id}")
+
+
 def channels_for_event(event: PortalEvent) -> list[str]:
-    return [channel_for_tenant(event.tenant), channel(ALL)]
+    names = [channel_for_tenant(event.tenant), channel(ALL)]
+    if event.twin_id and event.tenant:
+        names.append(channel_for_twin(event.tenant, event.twin_id))
+    return names
 
 
 def event_data(event: PortalEvent) -> str:

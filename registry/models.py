@@ -124,6 +124,8 @@ class PortalEvent(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     tenant = models.CharField(max_length=63, db_index=True, blank=True, default="")
+    # The twin an event is about (blank for services, spec errors): readers granted one twin get its events.
+    twin_id = models.CharField(max_length=128, db_index=True, blank=True, default="")
     etype = models.CharField(max_length=32)
     payload = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

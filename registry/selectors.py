@@ -73,7 +73,8 @@ def twin_at(twin: Twin, when: datetime) -> tuple[dict[str, Any], int] | None:
 
 
 def events_for(access: Access, *, since: int = 0, tenants: list[str] | None = None) -> QuerySet[PortalEvent]:
-    qs = PortalEvent.objects.filter(access.tenant_filter(), id__gt=since)
+    """Events of whole granted tenants, and those of single granted twins."""
+    qs = PortalEvent.objects.filter(access.twin_filter(id_field="twin_id"), id__gt=since)
     if tenants:
         qs = qs.filter(tenant__in=tenants)
     return qs.order_by("id")

@@ -15,10 +15,13 @@ def _delete_and_cut_streams(queryset) -> int:
 
     from portal.stream import access_revoked  # the admin is UI: it may reach the portal
 
-    lost = [(g.user, g.tenant_id) for g in queryset.select_related("user") if g.user is not None]
+    lost = [(g.user, g.tenant_id, g.twin_id) for g in queryset.select_related("user") if g.user is not None]
     count, _ = queryset.delete()
-    for user, tenant in lost:
-        transaction.on_commit(lambda user=user, tenant=tenant: access_revoked(user, {tenant}))
+    for user, tenant, twin_id in lost:
+        if twin_id:
+            transaction.on_commit(lambda user=user, t=tenant, i=twin_id: access_revoked(user, set(), {(t, i)}))
+        else:
+            transaction.on_commit(lambda user=user, t=tenant: access_revoked(user, {t}))
     return count
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from .models import ApiToken
 
-__all__ = ["TOKEN_PREFIX", "create_token", "find_token", "revoke_tokens"]
+__all__ = ["TOKEN_PREFIX", "create_token", "find_token", "revoke_tokens", "tokens_of", "revoke_own_token"]
 
 TOKEN_PREFIX = "dtp_"
 PREFIX_LENGTH = 8  # characters of the secret shown to recognise a token
@@ -60,5 +60,21 @@ def revoke_tokens(*, user: AbstractBaseUser | None = None, prefix: str = "") -> 
         rows = rows.filter(user=user)
     if prefix:
         rows = rows.filter(prefix=prefix.removeprefix(TOKEN_PREFIX)[:PREFIX_LENGTH])
+    count, _ = rows.delete()
+    return count
+
+
+def tokens_of(user: AbstractBaseUser) -> list[ApiToken]:
+    return list(ApiToken.objects.filter(user=user).order_by("-created_at"))
+
+
+def revoke_own_token(user: AbstractBaseUser, prefix: str) -> int:
+    """Revoke the token with this prefix if it is the user's (any user's, for staff); returns how many.
+
+    Someone else's token answers as absent (0), so prefixes of other users' tokens cannot be probed.
+    """
+    rows = ApiToken.objects.filter(prefix=prefix.removeprefix(TOKEN_PREFIX)[:PREFIX_LENGTH])
+    if not getattr(user, "is_staff", False):
+        rows = rows.filter(user=user)
     count, _ = rows.delete()
     return count

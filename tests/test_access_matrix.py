@@ -44,6 +44,10 @@ MATRIX = [
     ("get", "/api/registry/spec-errors", None, [401, 200, 200, 200, 200]),
     ("get", "/api/portal/events", None, [401, 200, 200, 200, 200]),
     ("get", "/api/registry/schema/twin.json", None, [200, 200, 200, 200, 200]),
+    # Tokens are the caller's own: any signed-in role lists and makes them, nobody revokes another's.
+    ("get", "/api/tokens", None, [401, 200, 200, 200, 200]),
+    ("post", "/api/tokens", {"name": "x"}, [401, 201, 201, 201, 201]),
+    ("delete", "/api/tokens/dtp_nosuchtk", None, [401, 404, 404, 404, 404]),
 ]
 
 

@@ -90,6 +90,9 @@ def test_the_portal_serves_the_sample_twins_and_ctrl_c_stops_every_process(tmp_p
         group.send_signal(signal.SIGINT)
         assert group.wait(timeout=30) == 0
         assert [pid for pid in children if alive(pid)] == []
+    except Exception:
+        print(log_path.read_text())  # what the process group said, for the failure report
+        raise
     finally:
         if group.poll() is None:
             group.kill()

@@ -178,3 +178,24 @@ def test_the_twin_page_charts_recent_observations_and_lists_alerts(client, twins
     outsider = Client()
     outsider.force_login(django_user_model.objects.create_user("nobody", password="x"))
     assert outsider.get("/twins/lift-001/observations.json").status_code == 404
+
+
+def test_a_grant_on_one_twin_shows_that_twin_and_nothing_else_of_its_tenant(twins, django_user_model):
+    from tenancy.models import Role
+    from tenancy.services import grant
+
+    holder = django_user_model.objects.create_user("one-twin", password="x")
+    grant("acme", Role.VIEWER, user=holder, twin_id="hvac-1")
+    update_runtime("lift-001", {"status": "maintenance"}, source="test")
+    update_runtime("hvac-1", {"status": "maintenance"}, source="test")
+    page = Client()
+    page.force_login(holder)
+
+    home = page.get("/").content.decode()
+    assert 'data-twin-id="hvac-1"' in home and 'data-twin-id="lift-001"' not in home
+    assert page.get("/twins/hvac-1/").status_code == 200
+    assert page.get("/twins/lift-001/").status_code == 404
+    events = page.get("/events/").content.decode()
+    assert "hvac-1" in events and "lift-001" not in events and "evil-1" not in events
+    rows = page.get("/api/portal/events").json()["events"]
+    assert rows and "lift-001" not in str(rows) and "hvac-1" in str(rows)

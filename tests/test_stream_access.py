@@ -23,6 +23,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def server(db_env, tree, scan_cmd):
     tree.twin("a", "lift-a", tenant="tenant-a")
+    tree.twin("a2", "pump-a", tenant="tenant-a")
     tree.twin("b", "lift-b", tenant="tenant-b")
     scan_cmd(str(tree.root))
     env = {**db_env, "DTP_SCAN_ON_START": "false", "DTP_TWINS_ROOTS": str(tree.root), "REDIS_URL": "",
@@ -60,6 +61,22 @@ def test_a_viewer_receives_its_tenants_events_and_none_of_another(server):
         assert "lift-b" not in event.data
     finally:
         stream.close()
+
+
+def test_a_grant_on_one_twin_streams_that_twins_events_and_no_sibling_of_its_tenant(server):
+    holder = User.objects.create_user("one-twin")
+    grant("tenant-a", Role.VIEWER, user=holder, twin_id="pump-a")
+    stream = SseClient(server, "/api/portal/stream", headers=cookie_of(holder))
+    try:
+        assert stream.next(skip=("keep-alive", "health.update", "message")).type == "stream-open"
+        update_runtime("lift-a", {"status": "maintenance"}, source="test")  # same tenant, not granted
+        update_runtime("pump-a", {"status": "maintenance"}, source="test")
+        event = stream.next(skip=("keep-alive", "health.update"))
+        assert event.type == "twin.update" and event.json()["twin"]["id"] == "pump-a"
+        assert "lift-a" not in event.data
+    finally:
+        stream.close()
+    SseClient(server, "/api/portal/stream?tenant=tenant-b", headers=cookie_of(holder), expect=403).close()
 
 
 def test_revoking_a_grant_in_the_admin_cuts_the_open_stream(server):

@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 
 from tenancy.access import Access, access_for
 from tenancy.models import ApiToken, Role
+from tenancy.permissions import ReadsOrWritesAllowed
 
 from .. import selectors
 from ..models import Service, Twin
@@ -30,22 +31,6 @@ from . import schema as _schema  # noqa: F401  (registers the OpenAPI auth exten
 from . import serializers as s
 from .errors import Conflict, FieldErrors, PreconditionFailed
 from .filtersets import TwinFilterSet
-
-
-class ReadsOrWritesAllowed(permissions.BasePermission):
-    """Reads: signed in, or anyone in demo mode. Writes: signed in, and not with a read-only token."""
-
-    message = "Sign in or send an API token (Authorization: Token <token>)."
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        if request.method in permissions.SAFE_METHODS:
-            return bool(request.user and request.user.is_authenticated) or settings.DTP_DEMO_MODE
-        if not (request.user and request.user.is_authenticated):
-            return False
-        if isinstance(request.auth, ApiToken) and request.auth.read_only:
-            self.message = "This API token is read-only."
-            return False
-        return True
 
 
 class ScopedView(APIView):

@@ -121,7 +121,7 @@ class _Plan:
         for twin, action, changed, extra in self.payload_twins:
             payload = {"action": action, "changed": changed, **extra,
                        "twin": twin_payload(twin, cards.get(twin.id), streams[twin.id])}
-            self.drafts.append(events.EventDraft(twin.tenant, events.TWIN_UPDATE, payload))
+            self.drafts.append(events.EventDraft(twin.tenant, events.TWIN_UPDATE, payload, twin.id))
 
 
 _TWIN_FIELDS = ["name", "tenant", "description", "metadata", "interfaces", "dependencies", "runtime", "status",
@@ -187,7 +187,7 @@ def _retire(plan: _Plan, twin: Twin, reason: str, prune: bool, source: str = "")
         twin.revision += 1
         plan.command(twin, source, UpdateCmd.Kind.DELETE, old_state, {})
         plan.deleted.append(twin)
-        plan.drafts.append(events.EventDraft(twin.tenant, events.TWIN_DELETE, {**payload, "deleted": True}))
+        plan.drafts.append(events.EventDraft(twin.tenant, events.TWIN_DELETE, {**payload, "deleted": True}, twin.id))
         plan.report.deleted.append(twin.id)
         return
     if twin.metadata.get("status") == "deprecated" and not twin.content_hash:
@@ -203,7 +203,7 @@ def _retire(plan: _Plan, twin: Twin, reason: str, prune: bool, source: str = "")
         plan.command(twin, source, UpdateCmd.Kind.DEPRECATE, old_state, {**old_state, "metadata": twin.metadata})
         plan.changed_twins.append(twin)
     plan.drafts.append(events.EventDraft(twin.tenant, events.TWIN_DELETE,
-                                         {**payload, "deleted": False, "status": "deprecated"}))
+                                         {**payload, "deleted": False, "status": "deprecated"}, twin.id))
     plan.report.deprecated.append(twin.id)
 
 
