@@ -88,6 +88,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         return 2
 
     def stop_all() -> None:
+        log.info("stopping %d stacks", len(runners))
         for runner in runners:
             runner.stop()
 
