@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -118,7 +119,7 @@ def run_module(module: str, *args: str, env: dict[str, str] | None = None,
 def start_module(module: str, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", module, *args], cwd=REPO, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1",
-                                                                    **(env or {})})
+                                                                    "PYTHONFAULTHANDLER": "1", **(env or {})})
 
 
 def stop(proc: subprocess.Popen, timeout: float = DEADLINE) -> tuple[int, str, str]:
@@ -128,9 +129,13 @@ def stop(proc: subprocess.Popen, timeout: float = DEADLINE) -> tuple[int, str, s
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        proc.kill()
-        out, err = proc.communicate()
-        raise AssertionError(f"process did not stop on SIGTERM within {timeout:g} s:\n{err[-2000:]}") from None
+        proc.send_signal(signal.SIGABRT)  # with PYTHONFAULTHANDLER: every thread's stack, to see where it hangs
+        try:
+            out, err = proc.communicate(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+        raise AssertionError(f"process did not stop on SIGTERM within {timeout:g} s:\n{err[-6000:]}") from None
     return proc.returncode, out, err
 
 

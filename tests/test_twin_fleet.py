@@ -39,7 +39,7 @@ def test_fifteen_machines_are_fifteen_valid_specs_one_of_each_type(tmp_path):
         kind = machine_type(spec.metadata["machine_type"])
         assert spec.tenant == "acme-factory"
         assert [s.signal for s in spec.streams] == [s.name for s in kind.signals]
-        assert all(s.kind == "mqtt" and s.topic.startswith(f"dtp/fleet/acme-factory/") for s in spec.streams)
+        assert all(s.kind == "mqtt" and s.topic.startswith("dtp/fleet/acme-factory/") for s in spec.streams)
         assert len(kind.signals) >= 4
 
 

@@ -58,7 +58,11 @@ def test_the_lift_writes_each_published_value_to_the_central_influx(influx_api):
                         env={"MQTT_URL": f"mqtt://{MOSQUITTO[0]}:{MOSQUITTO[1]}", "CENTRAL_INFLUX_URL": influx_api,
                              "INFLUX_ORG": "dtp", "INFLUX_BUCKET": "signals", "INFLUX_TOKEN": "t0ken"})
     assert result.returncode == 0, result.stderr
-    series = wait_for(lambda: (s := exported(influx_api)) and len(s) == 3 and s, "three series in the store")
+    def complete():
+        series = exported(influx_api)
+        return series if len(series) == 3 and all(len(s["values"]) == count for s in series) else None
+
+    series = wait_for(complete, f"three series of {count} points in the store")
     by_signal = {s["metric"]["signal"]: s for s in series}
     assert set(by_signal) == {"vibration_rms", "door_cycles", "load"}
     for signal, s in by_signal.items():

@@ -13,8 +13,18 @@ import pytest
 from registry.spec import parse_spec
 from tests.browser.server import free_port
 from tests.conftest import require_service
-from tests.mqtt_helpers import (MOSQUITTO, REPO, Subscriber, broker_answers, check_telemetry, parse_ts,
-                                run_module, start_module, stop, wait_for)
+from tests.mqtt_helpers import (
+    MOSQUITTO,
+    REPO,
+    Subscriber,
+    broker_answers,
+    check_telemetry,
+    parse_ts,
+    run_module,
+    start_module,
+    stop,
+    wait_for,
+)
 from twins.stacks import sample_stacks
 
 STACKS = {d.name: d for d in sample_stacks()}

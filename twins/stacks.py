@@ -13,10 +13,9 @@ import argparse
 import logging
 import os
 import sys
-import threading
 from collections.abc import Mapping, Sequence
 
-from twins.common.cli import configure_logging, stop_on_signals
+from twins.common.cli import configure_logging, run_until_signalled
 from twins.common.config import ConfigError, RunSettings
 from twins.common.runner import StackDefinition, StackRunner
 from twins.common.stackspec import StackSpecError
@@ -54,26 +53,6 @@ def build_runners(environ: Mapping[str, str], names: Sequence[str] = SAMPLE_STAC
     return runners, problems
 
 
-def run_all(runners: list[StackRunner]) -> bool:
-    """Run every runner in a thread until all have stopped; False if one of them crashed."""
-    failed: list[str] = []
-
-    def guarded(runner: StackRunner) -> None:
-        try:
-            runner.run()
-        except Exception:
-            log.exception("stack %s stopped with an error", runner.definition.name)
-            failed.append(runner.definition.name)
-
-    threads = [threading.Thread(target=guarded, args=(r,), name=f"stack-{r.definition.name}") for r in runners]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        while thread.is_alive():
-            thread.join(0.5)  # short joins keep the main thread responsive to signals
-    return not failed
-
-
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
     environ = os.environ if environ is None else environ
     parser = argparse.ArgumentParser(prog="python -m twins.stacks", description=__doc__.split("\n\n")[0])
@@ -87,14 +66,10 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     if not runners:
         return 2
 
-    def stop_all() -> None:
-        log.info("stopping %d stacks", len(runners))
-        for runner in runners:
-            runner.stop()
-
-    stop_on_signals(stop_all)
-    ok = run_all(runners)
-    return 0 if ok and not problems else 1
+    errors = run_until_signalled(runners)
+    for name, error in errors.items():
+        log.error("stack %s stopped with an error: %s", name, error, exc_info=error)
+    return 0 if not errors and not problems else 1
 
 
 if __name__ == "__main__":

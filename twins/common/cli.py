@@ -9,14 +9,15 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from twins.common.broker import parse_mqtt_url
 from twins.common.config import ConfigError, RunSettings
-from twins.common.runner import BrokerUnreachable, StackDefinition, StackRunner
+from twins.common.runner import BrokerUnreachable, StackDefinition, StackRunner, TickLoop
 from twins.common.stackspec import StackSpecError
 
-__all__ = ["add_run_options", "apply_run_options", "configure_logging", "main", "stop_on_signals"]
+__all__ = ["add_run_options", "apply_run_options", "configure_logging", "main", "run_until_signalled"]
 
 
 def configure_logging(environ: Mapping[str, str]) -> None:
@@ -40,8 +41,6 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
 
 
 def apply_run_options(settings: RunSettings, args: argparse.Namespace) -> RunSettings:
-    from twins.common.broker import parse_mqtt_url
-
     changes: dict[str, object] = {"connect_timeout": args.connect_timeout}
     if args.once or args.count is not None:
         count = 1 if args.once else args.count
@@ -62,15 +61,44 @@ def apply_run_options(settings: RunSettings, args: argparse.Namespace) -> RunSet
     return dataclasses.replace(settings, **changes)
 
 
-def stop_on_signals(stop: Callable[[], None]) -> None:
-    """SIGINT and SIGTERM call `stop` once; the main thread then returns normally."""
+def run_until_signalled(loops: Sequence[TickLoop]) -> dict[str, BaseException]:
+    """Run each loop in a thread of its own until all have ended; SIGINT/SIGTERM stops them all.
+
+    The signal handler only sets a flag: stopping takes locks (Event.set), and
+    a handler that takes a lock the interrupted code holds, or that a second
+    signal re-enters, deadlocks. The main thread polls the flag instead.
+    Returns the exception each loop that failed ended with, by loop name.
+    """
+    signalled = False
 
     def handler(_signum: int, _frame: object) -> None:
-        stop()
+        nonlocal signalled
+        signalled = True
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, handler)
         signal.signal(signal.SIGTERM, handler)
+    errors: dict[str, BaseException] = {}
+
+    def guarded(loop: TickLoop) -> None:
+        try:
+            loop.run()
+        except Exception as exc:  # reported by the caller; the other loops keep running
+            errors[loop.name] = exc
+
+    threads = [threading.Thread(target=guarded, args=(loop,), name=f"loop-{loop.name}") for loop in loops]
+    for thread in threads:
+        thread.start()
+    stopped = False
+    while any(thread.is_alive() for thread in threads):
+        if signalled and not stopped:
+            logging.getLogger("twins").info("stopping (signal received)")
+            for loop in loops:
+                loop.stop()
+            stopped = True
+        for thread in threads:
+            thread.join(0.1)
+    return errors
 
 
 def build_parser(definition: StackDefinition) -> argparse.ArgumentParser:
@@ -106,10 +134,10 @@ def main(definition: StackDefinition, argv: Sequence[str] | None = None,
     except (ConfigError, StackSpecError) as exc:
         print(f"twins.{definition.name}: {exc}", file=sys.stderr)
         return 2
-    stop_on_signals(runner.stop)
-    try:
-        runner.run()
-    except BrokerUnreachable as exc:
-        print(f"twins.{definition.name}: {exc}", file=sys.stderr)
+    error = run_until_signalled([runner]).get(runner.name)
+    if isinstance(error, BrokerUnreachable):
+        print(f"twins.{definition.name}: {error}", file=sys.stderr)
         return 1
+    if error is not None:
+        raise error
     return 0

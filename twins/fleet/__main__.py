@@ -11,7 +11,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from twins.common.cli import add_run_options, apply_run_options, configure_logging, stop_on_signals
+from twins.common.cli import add_run_options, apply_run_options, configure_logging, run_until_signalled
 from twins.common.config import ConfigError, RunSettings, env_float
 from twins.common.runner import BrokerUnreachable
 from twins.common.stackspec import StackSpecError
@@ -71,8 +71,9 @@ def cmd_run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     try:
         runner = FleetRunner(machines, settings, seed=settings.seed, fault_rate=rate, faults_log=faults_log)
         log.info("fleet: %d machines, %d streams", len(machines), sum(len(m.bindings) for m in machines))
-        stop_on_signals(runner.stop)
-        runner.run()
+        error = run_until_signalled([runner]).get(runner.name)
+        if error is not None:
+            raise error
     finally:
         if faults_log:
             faults_log.close()

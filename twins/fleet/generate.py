@@ -68,8 +68,8 @@ def generate_fleet(out: Path, machines: int, *, seed: int, tenant: str, interval
         path = out / doc["id"] / "twin.yaml"
         path.parent.mkdir(exist_ok=True)
         header = f"{GENERATED_MARK} (seed {seed}): {kind.description}.\n"
-        path.write_text(header + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=200, default_flow_style=None),
-                        encoding="utf-8")
+        body = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=200, default_flow_style=None)
+        path.write_text(header + body, encoding="utf-8")
         made.append(GeneratedMachine(doc["id"], kind, path))
     keep = {m.path.resolve() for m in made}
     for old in out.glob("*/twin.yaml"):

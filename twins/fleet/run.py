@@ -80,7 +80,7 @@ def simulate(machines: list[FleetMachine], *, seed: int, ticks: int, dt: float =
     out = []
     for _ in range(ticks):
         row: dict[str, float | None] = {}
-        for machine, sim in zip(machines, sims):
+        for machine, sim in zip(machines, sims, strict=True):
             for reading in sim.step(dt):
                 row[machine.bindings[reading.signal].topic] = reading.value
         out.append(row)
@@ -103,7 +103,7 @@ class FleetRunner(TickLoop):
     def tick(self) -> None:
         now = iso_utc(datetime.now(timezone.utc))
         last = []
-        for machine, sim in zip(self.machines, self.sims):
+        for machine, sim in zip(self.machines, self.sims, strict=True):
             readings = sim.step(self.settings.interval)
             if sim.last_started is not None:
                 self._log_fault(machine, sim, now)
