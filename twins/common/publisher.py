@@ -69,6 +69,10 @@ class Publisher:
             self._client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
+        # Only the connection thread may write to the socket: with this hook set, paho's publish()
+        # from another thread queues the packet and wakes that thread's select() instead of
+        # writing itself (two writers could interleave partial writes of large bursts).
+        self._client.on_socket_register_write = lambda *_args: None
 
     # --- lifecycle ---------------------------------------------------------------
 
