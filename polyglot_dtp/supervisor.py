@@ -1,7 +1,8 @@
 """`python -m polyglot_dtp.supervisor`: the process group `make run` starts.
 
-The web server (uvicorn, ASGI), the twin watcher, the MQTT ingest and, when
-MQTT_URL is unset, an embedded MQTT broker run as child processes; Ctrl-C or
+The web server (uvicorn, ASGI), the twin watcher, the MQTT ingest, the sample
+twin stacks' generators and, when MQTT_URL is unset, an embedded MQTT broker
+run as child processes; Ctrl-C or
 SIGTERM stops them all, and if one dies the others are stopped too, so nothing
 is left running behind the terminal.
 """
@@ -62,6 +63,8 @@ def default_children(host: str, port: int, mqtt_url: str, embedded_port: int | N
                       "--no-access-log", "--lifespan", "off", "--timeout-graceful-shutdown", "5"], data_env),
         Child("watcher", [py, "manage.py", "scan_twins", "--watch"]),
         Child("ingest", [py, "manage.py", "ingest"], data_env),
+        # The sample twin stacks: generators on the declared topics, the lift and HVAC UIs (3001, 3002).
+        Child("stacks", [py, "-m", "twins.stacks"], data_env),
     ]
     return children
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.cookiejar
+import json
 import os
 import re
 import signal
@@ -16,7 +17,7 @@ from pathlib import Path
 from tests.browser.server import free_port
 
 REPO = Path(__file__).resolve().parent.parent
-DEADLINE = 60  # seconds; generous for a loaded machine, not a performance claim
+DEADLINE = 90  # seconds; generous for a loaded machine, not a performance claim
 
 
 def children_of(pid: int) -> list[int]:
@@ -60,7 +61,9 @@ class Browser:
 def test_the_portal_serves_the_sample_twins_and_ctrl_c_stops_every_process(tmp_path):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "MQTT_URL")}
-    env.update({"DTP_DATA_DIR": str(tmp_path), "DTP_PORT": str(port), "PYTHONUNBUFFERED": "1"})
+    env.update({"DTP_DATA_DIR": str(tmp_path), "DTP_PORT": str(port), "PYTHONUNBUFFERED": "1",
+                # the stacks' UIs on free ports (other runs may hold 3001/3002), and a quick tick
+                "LIFT_UI_PORT": "0", "ENERGY_UI_PORT": "0", "PUBLISH_INTERVAL_SEC": "0.5"})
     # The steps of `make run`: migrate, create the admin account (its password is printed), supervise.
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=REPO, env=env, check=True)
     bootstrap = subprocess.run([sys.executable, "manage.py", "bootstrap_admin"], cwd=REPO, env=env, check=True,
@@ -82,8 +85,24 @@ def test_the_portal_serves_the_sample_twins_and_ctrl_c_stops_every_process(tmp_p
         page = browser.sign_in(username, password)
         for name in ("Lift 001", "HVAC plant A", "Room 1 temperature", "M5Core2 (lab bench)"):
             assert name in page
+        # Live numbers: the stacks publish, the ingest stores, the twin pages chart them.
+        for twin_id in ("lift-001", "energy-hvac-001", "room-sensor-001", "m5core2-001"):
+            def charted(twin_id=twin_id):
+                body = browser.get(f"/twins/{twin_id}/observations.json")
+                return body and json.loads(body)["charts"]
+            charts = None
+            while time.monotonic() < end and group.poll() is None and not charts:
+                charts = charted()
+                time.sleep(0.2)
+            assert charts and all(c["count"] > 0 for c in charts), (twin_id, log_path.read_text())
+        def liveness() -> str | None:
+            body = browser.get("/api/registry/twins/lift-001")
+            return body and json.loads(body)["runtime"].get("liveness")
+        while time.monotonic() < end and liveness() != "receiving":
+            time.sleep(0.2)
+        assert liveness() == "receiving"
         children = children_of(group.pid)
-        assert len(children) == 4, log_path.read_text()  # embedded broker, web server, watcher, ingest
+        assert len(children) == 5, log_path.read_text()  # embedded broker, web, watcher, ingest, twin stacks
         output = log_path.read_text()
         assert "MQTT on mqtt://127.0.0.1:" in output and "Traceback" not in output
 
