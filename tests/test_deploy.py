@@ -47,6 +47,7 @@ SKIP_DIRS = {".venv", "venv", "node_modules", ".git", "var", "build", "dist", "_
 
 # --- Reading what the code and the files name -----------------------------------------------
 
+TYPED_READERS = {"env_float", "env_int", "env_port"}  # twins/common/config.py: (environ, "NAME", default)
 ENV_CALLS = {"env", "env.str", "env.int", "env.bool", "env.float", "env.list", "env.db_url", "env.url",
              "env.json", "env.dict", "env.path", "os.getenv", "getenv", "os.environ.get", "environ.get"}
 
@@ -65,7 +66,8 @@ def env_reads(source: str) -> set[str]:
     """Names of environment variables a Python source reads (not writes).
 
     Recognised: env("X"), env.int/bool/float/list/...("X") (django-environ), os.getenv("X"),
-    os.environ.get("X"), and os.environ["X"] in a load (an assignment is a write).
+    os.environ.get("X"), os.environ["X"] in a load (an assignment is a write), and the twin
+    stacks' typed readers env_float/env_int/env_port(environ, "X", ...).
     """
     names = set()
     for node in ast.walk(ast.parse(source)):
@@ -73,6 +75,9 @@ def env_reads(source: str) -> set[str]:
             first = node.args[0]
             if isinstance(first, ast.Constant) and isinstance(first.value, str):
                 names.add(first.value)
+        elif (isinstance(node, ast.Call) and _dotted(node.func) in TYPED_READERS and len(node.args) >= 2
+              and isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str)):
+            names.add(node.args[1].value)
         elif (isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load)
               and _dotted(node.value) in ("os.environ", "environ")
               and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str)):
@@ -88,12 +93,24 @@ def python_sources(root: Path) -> Iterator[Path]:
                 yield Path(dirpath) / name
 
 
+# Variables whose name the code holds as data and reads through a helper (environ[name]); each is
+# counted as read only while the named file still spells it out.
+INDIRECT_READS = {
+    "LIFT_UI_PORT": "twins/lift/stack.py",  # StackDefinition(ui_port_env=...)
+    "ENERGY_UI_PORT": "twins/energy_hvac/stack.py",
+    "CENTRAL_INFLUX_URL": "twins/common/influx.py",  # read with INFLUX_ORG/BUCKET/TOKEN in a loop
+}
+
+
 def variables_read_by_code(root: Path = REPO) -> dict[str, list[str]]:
     """Every variable the project's Python reads, with the files that read it."""
     found: dict[str, list[str]] = {}
     for path in python_sources(root):
         for name in env_reads(path.read_text(encoding="utf-8")):
             found.setdefault(name, []).append(str(path.relative_to(root)))
+    for name, rel in INDIRECT_READS.items():
+        if (root / rel).exists() and f'"{name}"' in (root / rel).read_text(encoding="utf-8"):
+            found.setdefault(name, []).append(rel)
     return found
 
 

@@ -43,7 +43,7 @@ def influx_api(tmp_path):
 
 def exported(base: str) -> list[dict]:
     urllib.request.urlopen(f"{base}/internal/force_flush", timeout=5).read()
-    query = urllib.parse.quote('{__name__="observation_value",twin_id="lift-001"}')
+    query = urllib.parse.quote('{__name__="observation_value",twin="lift-001"}')
     with urllib.request.urlopen(f"{base}/api/v1/export?match[]={query}", timeout=5) as response:
         return [json.loads(line) for line in response.read().decode().splitlines() if line.strip()]
 

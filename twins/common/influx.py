@@ -48,7 +48,7 @@ class _Row:
 
 
 class CentralInflux:
-    """Points `observation,twin_id=..,signal=..,unit=.. value=<v> <ts>` in the configured bucket."""
+    """Points `observation,twin=..,signal=..,unit=.. value=<v> <ts>` in the configured bucket (the tags the ingest writes)."""
 
     def __init__(self, settings: InfluxSettings, *, max_pending: int = 10_000) -> None:
         from influxdb_client import InfluxDBClient
@@ -107,7 +107,7 @@ class CentralInflux:
                     break
             stop = rows[-1] is None
             batch = [r for r in rows if r is not None]
-            points = [Point(MEASUREMENT).tag("twin_id", r.twin_id).tag("signal", r.signal).tag("unit", r.unit)
+            points = [Point(MEASUREMENT).tag("twin", r.twin_id).tag("signal", r.signal).tag("unit", r.unit)
                       .field("value", float(r.value)).time(r.ts, WritePrecision.MS) for r in batch]
             if points:
                 try:
