@@ -51,7 +51,7 @@ def run(messages: int, broker: str) -> list[dict]:
     import psycopg
     from django.db import connection
 
-    from dataplane.mqtt import parse_broker_url
+    from dataplane.mqtt import parse_mqtt_url
 
     if connection.vendor != "postgresql":
         raise SystemExit("the ingest benchmark runs on PostgreSQL (set DATABASE_URL)")
@@ -83,7 +83,7 @@ def run(messages: int, broker: str) -> list[dict]:
     rows = [(start + timedelta(microseconds=i), f"bi-{i % TWINS:03d}", "v", float(i % 1000), "good")
             for i in range(messages)]
     try:
-        address = parse_broker_url(broker)
+        address = parse_mqtt_url(broker)
         client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"bench-pub-{secrets.token_hex(3)}")
         client.max_queued_messages_set(0)
         client.connect(address.host, address.port)

@@ -26,7 +26,7 @@ from django.db import close_old_connections, transaction
 
 from .liveness import LivenessTracker
 from .messages import Alert, Rejected, decode
-from .mqtt import Broker
+from .mqtt import BrokerConfig
 from .pipeline import Pipeline
 from .routing import RouteCache
 from .writers import Writer
@@ -39,7 +39,7 @@ ALERT_EVENT = "twin.alert"
 
 @dataclass(frozen=True)
 class IngestConfig:
-    broker: Broker
+    broker: BrokerConfig
     topics: list[str]
     shared_group: str = ""
     batch_size: int = 500
@@ -95,16 +95,16 @@ class IngestService:
 
     def _on_connect(self, client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any) -> None:
         if getattr(reason, "is_failure", False):
-            log.error("MQTT broker %s refused the connection: %s", self.config.broker, reason)
+            log.error("MQTT broker %s refused the connection: %s", self.config.broker.display, reason)
             return
         self.connected = True
         client.subscribe([(t, 1) for t in self.subscriptions()])
-        log.info("ingest connected to %s, subscribed to %s", self.config.broker, ", ".join(self.subscriptions()))
+        log.info("ingest connected to %s, subscribed to %s", self.config.broker.display, ", ".join(self.subscriptions()))
 
     def _on_disconnect(self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any) -> None:
         self.connected = False
         if not self._stop.is_set():
-            log.warning("ingest lost the MQTT broker %s (%s); reconnecting", self.config.broker, reason)
+            log.warning("ingest lost the MQTT broker %s (%s); reconnecting", self.config.broker.display, reason)
 
     def _on_message(self, _client: mqtt.Client, _userdata: Any, msg: mqtt.MQTTMessage) -> None:
         received = datetime.now(timezone.utc)
@@ -174,7 +174,7 @@ class IngestService:
     def write_status(self) -> None:
         from .models import IngestStatus
 
-        report = {"broker": str(self.config.broker), "connected": self.connected,
+        report = {"broker": self.config.broker.display, "connected": self.connected,
                   "subscriptions": self.subscriptions(), "counts": dict(self.counts),
                   "stores": self.pipeline.reports()}
         IngestStatus.objects.update_or_create(worker=self.config.worker, defaults={

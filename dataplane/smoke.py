@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import paho.mqtt.client as mqtt
 
-from .mqtt import Broker
+from .mqtt import BrokerConfig
 from .writers import Writer
 
 __all__ = ["SmokeRow", "smoke_stores", "smoke_broker"]
@@ -47,7 +47,7 @@ def smoke_stores(writers: list[Writer], marker: str | None = None) -> list[Smoke
     return rows
 
 
-def smoke_broker(broker: Broker, timeout: float = 5.0) -> SmokeRow:
+def smoke_broker(broker: BrokerConfig, timeout: float = 5.0) -> SmokeRow:
     """Publish a marked message (QoS 1) to a topic of our own and receive it back."""
     topic = f"dtp/_smoke/{secrets.token_hex(4)}"
     got = threading.Event()
@@ -64,15 +64,15 @@ def smoke_broker(broker: Broker, timeout: float = 5.0) -> SmokeRow:
     try:
         client.connect(broker.host, broker.port, keepalive=10)
     except OSError as exc:
-        return SmokeRow("mqtt", str(broker), False, False, (time.perf_counter() - start) * 1000, str(exc))
+        return SmokeRow("mqtt", broker.display, False, False, (time.perf_counter() - start) * 1000, str(exc))
     client.loop_start()
     try:
         if not subscribed.wait(timeout):
-            return SmokeRow("mqtt", str(broker), False, False, (time.perf_counter() - start) * 1000,
+            return SmokeRow("mqtt", broker.display, False, False, (time.perf_counter() - start) * 1000,
                             "no SUBACK from the broker")
         client.publish(topic, b"smoke", qos=1).wait_for_publish(timeout)
         ok = got.wait(timeout)
-        return SmokeRow("mqtt", str(broker), True, ok, (time.perf_counter() - start) * 1000,
+        return SmokeRow("mqtt", broker.display, True, ok, (time.perf_counter() - start) * 1000,
                         "" if ok else f"the message did not come back within {timeout:g} s")
     finally:
         client.disconnect()

@@ -10,7 +10,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,7 +18,7 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from tests.browser.server import free_port
+from tests.browser.server import free_port, wait_until
 
 REPO = Path(__file__).resolve().parent.parent
 MOSQUITTO = ("127.0.0.1", 1883)
@@ -35,13 +34,7 @@ def broker_answers(host: str, port: int) -> bool:
 
 
 def wait_for(predicate: Callable[[], Any], what: str, timeout: float = DEADLINE) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+    return wait_until(predicate, timeout=timeout, what=what)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.server import free_port, wait_until
+from tests.browser.server import free_port, stop_process, wait_until
 from tests.conftest import require_service
 
 __all__ = ["Server", "victoria_metrics", "s3_server", "falkordb_server", "mosquitto", "falkordb_binary"]
@@ -59,13 +59,7 @@ class Server:
         return self
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         wait_until(lambda: not _port_open(self.port), timeout=10, what=f"{self.name} to stop")
 
     def remove(self) -> None:

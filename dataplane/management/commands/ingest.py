@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from dataplane.ingest import IngestConfig, IngestService
-from dataplane.mqtt import parse_broker_url
+from dataplane.mqtt import parse_mqtt_url
 from dataplane.writers import configured_writers
 
 
@@ -25,7 +25,7 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         url = opts["broker"] or settings.MQTT_URL or f"mqtt://127.0.0.1:{settings.DTP_MQTT_EMBEDDED_PORT}"
         try:
-            broker = parse_broker_url(url)
+            broker = parse_mqtt_url(url)
         except ValueError as exc:
             raise CommandError(str(exc)) from None
         config = IngestConfig(broker=broker, topics=opts["topic"] or settings.DTP_INGEST_TOPICS,
@@ -40,7 +40,7 @@ class Command(BaseCommand):
             signal.signal(sig, lambda *_: done.set())
         service.start()
         stores = ", ".join(f"{lane.writer.name} ({lane.writer.endpoint})" for lane in service.pipeline.lanes)
-        self.stdout.write(f"ingest: {broker} {' '.join(service.subscriptions())} -> {stores}")
+        self.stdout.write(f"ingest: {broker.display} {' '.join(service.subscriptions())} -> {stores}")
         self.stdout.flush()
         done.wait()
         self.stdout.write("ingest: stopping (flushing buffers)")

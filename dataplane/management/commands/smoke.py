@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand
 from rich.console import Console
 from rich.table import Table
 
-from dataplane.mqtt import parse_broker_url
+from dataplane.mqtt import parse_mqtt_url
 from dataplane.smoke import smoke_broker, smoke_stores
 from dataplane.writers import STORES, configured_writers
 
@@ -19,7 +19,7 @@ class Command(BaseCommand):
         writers = configured_writers()
         rows = smoke_stores(writers)
         if settings.MQTT_URL:
-            rows.append(smoke_broker(parse_broker_url(settings.MQTT_URL)))
+            rows.append(smoke_broker(parse_mqtt_url(settings.MQTT_URL)))
         table = Table(title="polyglot-dtp smoke check")
         for column in ("store", "endpoint", "write", "read back", "latency ms", "detail"):
             table.add_column(column)
