@@ -33,8 +33,8 @@ ENV PATH=/opt/venv/bin:$PATH \
     DTP_DATA_DIR=/var/lib/dtp
 RUN groupadd --system --gid 10001 dtp \
  && useradd --system --uid 10001 --gid dtp --no-create-home --home-dir /app --shell /usr/sbin/nologin dtp \
- && mkdir -p /var/lib/dtp \
- && chown dtp:dtp /var/lib/dtp
+ && mkdir -p /var/lib/dtp/fleet \
+ && chown -R dtp:dtp /var/lib/dtp
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 # Code owned by root, read-only for the app user; only DTP_DATA_DIR is writable.
