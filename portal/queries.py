@@ -35,6 +35,7 @@ class Card:
     dependencies: int
     last_seen: str
     ui_url: str
+    liveness: str = ""  # receiving | stale | silent, from the ingest; "" before any data
 
 
 def card_of(twin: Twin, stream_count: int) -> Card:
@@ -45,6 +46,7 @@ def card_of(twin: Twin, stream_count: int) -> Card:
         status=twin.status, streams=stream_count,
         dependencies=len(deps.get("static", [])) + len(deps.get("dynamic", [])),
         last_seen=str(twin.runtime.get("last_seen", "") or ""), ui_url=ui.ui_url if ui else "",
+        liveness=str(twin.runtime.get("liveness", "") or ""),
     )
 
 

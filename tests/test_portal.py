@@ -199,3 +199,11 @@ def test_a_grant_on_one_twin_shows_that_twin_and_nothing_else_of_its_tenant(twin
     assert "hvac-1" in events and "lift-001" not in events and "evil-1" not in events
     rows = page.get("/api/portal/events").json()["events"]
     assert rows and "lift-001" not in str(rows) and "hvac-1" in str(rows)
+
+
+def test_cards_show_the_ingests_liveness(client, twins):
+    card = lambda html: html[html.index('data-twin-id="lift-001"'):].split("</article>")[0]  # noqa: E731
+    assert 'data-field="liveness" title="data: receiving, stale or silent">no data<' in card(client.get("/").content.decode())
+    update_runtime("lift-001", {"liveness": "stale", "last_seen": "2026-11-26T07:00:00+00:00"}, source="ingest")
+    html = card(client.get("/").content.decode())
+    assert 'class="live live-stale"' in html and ">stale<" in html and "2026-11-26T07:00:00+00:00" in html

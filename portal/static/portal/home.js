@@ -17,7 +17,8 @@
       id: t.id, name: (t.ui && t.ui.name) || t.name, tenant: t.tenant, domain: domainOf(t.metadata),
       status: t.status, streams: (t.streams || []).length,
       dependencies: (deps.static || []).length + (deps.dynamic || []).length,
-      last_seen: (t.runtime && t.runtime.last_seen) || "never", ui_url: (t.ui && t.ui.url) || ""
+      last_seen: (t.runtime && t.runtime.last_seen) || "never", ui_url: (t.ui && t.ui.url) || "",
+      liveness: (t.runtime && t.runtime.liveness) || ""
     };
   }
 
@@ -66,6 +67,11 @@
       if (el) el.textContent = String(f[k]);
     });
     $('[data-field="name"]', card).setAttribute("href", "/twins/" + encodeURIComponent(f.id) + "/");
+    var live = $('[data-field="liveness"]', card);
+    if (live) {
+      live.textContent = f.liveness || "no data";
+      live.className = "live live-" + (f.liveness || "unknown");
+    }
     var ui = $('[data-field="ui_url"]', card);
     ui.classList.toggle("hidden", !f.ui_url);
     ui.setAttribute("href", f.ui_url || "#");
