@@ -17,7 +17,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -177,8 +177,11 @@ class IngestService:
         report = {"broker": self.config.broker.display, "connected": self.connected,
                   "subscriptions": self.subscriptions(), "counts": dict(self.counts),
                   "stores": self.pipeline.reports()}
+        now = datetime.now(timezone.utc)
         IngestStatus.objects.update_or_create(worker=self.config.worker, defaults={
-            "started_at": self.started_at, "updated_at": datetime.now(timezone.utc), "report": report})
+            "started_at": self.started_at, "updated_at": now, "report": report})
+        # Workers that stopped a day ago (restarts, scaled-down replicas) leave no rows behind.
+        IngestStatus.objects.filter(updated_at__lt=now - timedelta(days=1)).delete()
 
     def _tick_loop(self) -> None:
         from .projection import project_once

@@ -83,3 +83,25 @@ def test_the_spool_keeps_batches_in_order_across_a_restart_and_refuses_when_full
     assert [r["n"] for r in second] == [2, 3]
     reopened.pop(seq)
     assert reopened.peek() is None and reopened.state().oldest_age_seconds is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sync_graph_rebuilds_a_drifted_graph_from_the_registry(tree, scan_cmd, db_env, falkordb_server):
+    from dataplane import cypher
+    from dataplane.writers.graph import open_session
+
+    tree.twin("a", "pump-1", tenant="plant", extra="dependencies: {static: [tank-1], dynamic: [valve-1]}")
+    tree.twin("b", "tank-1", tenant="plant")
+    scan_cmd(str(tree.root))
+    url = f"falkordb://127.0.0.1:{falkordb_server.port}/dtp"
+    session = open_session(url)
+    session.run("MERGE (n:Twin {id: 'gone-9', name: 'Gone'})")  # left over from a deleted twin
+    session.run("MERGE (a:Twin {id: 'pump-1'}) MERGE (b:Twin {id: 'old-3'}) MERGE (a)-[:DEPENDS_ON {kind: 'static'}]->(b)")
+
+    result = run(["sync_graph"], {**db_env, "NEO4J_URL": url})
+    assert result.returncode == 0, result.stderr
+    assert "2 twins in step" in result.stdout
+    assert session.run(cypher.EDGES_OF, {"id": "pump-1"}) == [["tank-1", "static"], ["valve-1", "dynamic"]]
+    ids = [row[0] for row in session.run("MATCH (n:Twin) RETURN n.id ORDER BY n.id")]
+    assert ids == ["pump-1", "tank-1", "valve-1"]  # gone-9 and old-3 removed; valve-1 is a declared target
+    assert session.run(cypher.NODE, {"id": "tank-1"}) == [["Tank-1", "plant", "active"]]
