@@ -116,8 +116,16 @@ def _databases() -> dict:
             }
         )
     else:
-        db.setdefault("CONN_MAX_AGE", env.int("DTP_DB_CONN_MAX_AGE", default=60))
-        db.setdefault("CONN_HEALTH_CHECKS", True)
+        # Under ASGI every request may run in a thread of its own, and a persistent connection
+        # per thread exhausts the server (Django's advice: no persistent connections under ASGI,
+        # use the backend's pool). So: psycopg's pool, shared by the process's threads.
+        pool_size = env.int("DTP_DB_POOL_SIZE", default=10)
+        if pool_size > 0:
+            db.setdefault("OPTIONS", {})["pool"] = {"min_size": 1, "max_size": pool_size, "timeout": 30}
+            db["CONN_MAX_AGE"] = 0
+        else:
+            db.setdefault("CONN_MAX_AGE", env.int("DTP_DB_CONN_MAX_AGE", default=0))
+            db.setdefault("CONN_HEALTH_CHECKS", True)
     return {"default": db}
 
 
