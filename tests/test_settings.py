@@ -57,6 +57,6 @@ def test_database_url_selects_postgresql(tmp_path):
 
 def test_postgresql_connections_come_from_a_pool_not_one_per_asgi_thread(tmp_path):
     env = {"DTP_DATA_DIR": str(tmp_path), "DATABASE_URL": "postgres://dtp:pw@db.internal:5433/registry"}
-    expr = "(settings.DATABASES['default']['CONN_MAX_AGE'], settings.DATABASES['default']['OPTIONS'].get('pool'))"
+    expr = "(settings.DATABASES['default']['CONN_MAX_AGE'], settings.DATABASES['default'].get('OPTIONS', {}).get('pool'))"
     assert settings_in_subprocess(dict(env), expr) == "(0, {'min_size': 1, 'max_size': 10, 'timeout': 30})"
     assert settings_in_subprocess({**env, "DTP_DB_POOL_SIZE": "0"}, expr) == "(0, None)"
