@@ -70,16 +70,19 @@ def default_children(host: str, port: int, mqtt_url: str, embedded_port: int | N
 
 
 def _stop(procs: dict[str, subprocess.Popen]) -> None:
-    for proc in procs.values():
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + STOP_GRACE_SECONDS
-    for proc in procs.values():
-        try:
-            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    """SIGTERM everything but the broker, wait, then the broker: the others flush and disconnect first."""
+    waves = [{n: p for n, p in procs.items() if n != "broker"}, {n: p for n, p in procs.items() if n == "broker"}]
+    for wave in waves:
+        for proc in wave.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        for proc in wave.values():
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
 
 def supervise(children: list[Child]) -> int:
@@ -114,13 +117,12 @@ def supervise(children: list[Child]) -> int:
 
 
 def _wait_for_port(port: str, proc: subprocess.Popen, timeout: float = 20.0) -> None:
+    """Until the broker listens; probing by bind, so no half-open connection troubles the broker's log."""
+    from dataplane.broker import port_is_free
+
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            socket.create_connection(("127.0.0.1", int(port)), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
+    while time.monotonic() < deadline and proc.poll() is None and port_is_free("127.0.0.1", int(port)):
+        time.sleep(0.05)
 
 
 def main() -> None:
