@@ -20,7 +20,11 @@ def chunk(data: bytes) -> bytes:
 
 
 async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    head = await reader.readuntil(b"\r\n\r\n")
+    try:
+        head = await reader.readuntil(b"\r\n\r\n")
+    except asyncio.IncompleteReadError:  # a port probe: connected and left
+        writer.close()
+        return
     if head.startswith(b"POST"):
         length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length"))
         event = chunk(await reader.readexactly(length))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import http.client
 import json
 import random
+import socket
 import subprocess
 import sys
 import threading
@@ -58,8 +59,8 @@ class SseReader(threading.Thread):
                         self.seen.setdefault((twin.get("id"), twin.get("name")), at)
                         self.changed.notify_all()
                 etype, data = "", []
-        except (OSError, ValueError):
-            return  # closed at the end of the run
+        except Exception:  # noqa: BLE001  (closed under the reader at the end of the run)
+            return
 
     def wait(self, twin_id: str, name: str, timeout: float = 60.0) -> float:
         with self.changed:
@@ -68,6 +69,11 @@ class SseReader(threading.Thread):
             return self.seen[(twin_id, name)]
 
     def close(self) -> None:
+        # Shut the socket first: closing the response while run() is blocked reading it would wait
+        # for the stream's next keep-alive (20 s).
+        if self.conn.sock is not None:
+            self.conn.sock.shutdown(socket.SHUT_RDWR)
+        self.join(timeout=10)
         self.conn.close()
 
 
@@ -122,10 +128,13 @@ def measure_edits(root: Path, twin_paths: dict[str, Path], quick: bool, row: Cal
     targets = list(twin_paths)[:: max(1, len(twin_paths) // edits)][:edits]
     committed, streamed, shown = [], [], []
     env = server_env(DTP_DEMO_MODE="true")
+    t0 = time.monotonic()
     with WebServer(env) as web, Watcher(env, root) as watcher:
+        print(f"  web server and watcher up in {time.monotonic() - t0:.1f} s", file=sys.stderr, flush=True)
         sse = SseReader(web.port)
         sse.start()
         page = Browser(web.url) if browser.available() else None
+        print(f"  portal open in the browser after {time.monotonic() - t0:.1f} s", file=sys.stderr, flush=True)
         try:
             rng = random.Random(size)
             for k, twin_id in enumerate(targets):
@@ -143,9 +152,11 @@ def measure_edits(root: Path, twin_paths: dict[str, Path], quick: bool, row: Cal
                 if page:
                     shown.append((page.wait(twin_id, name) - saved) * 1000)
         finally:
+            print(f"  edits done after {time.monotonic() - t0:.1f} s", file=sys.stderr, flush=True)
             sse.close()
             if page:
                 page.close()
+            print(f"  browser closed after {time.monotonic() - t0:.1f} s", file=sys.stderr, flush=True)
     for q in (50, 99):
         row(f"edit to committed PortalEvent p{q} vs no-op rescan p{q}", size,
             percentile(committed, q), percentile(noop, q), "ms")

@@ -99,13 +99,18 @@ def measure(sizes: list[int], db: str, live_size: int = 0, fanout: tuple[int, ..
         finally:
             shutil.rmtree(root, ignore_errors=True)
             _wipe()
+    _progress("scans done")
     if live_size:
         measure_live(live_size, fanout, quick, row)
     return rows
 
 
+_STARTED = time.monotonic()
+
+
 def _progress(message: str) -> None:
-    print(f"[{os.environ.get('DTP_BENCH_DB', '')}] {message}", file=sys.stderr, flush=True)
+    took = time.monotonic() - _STARTED
+    print(f"[{os.environ.get('DTP_BENCH_DB', '')} {took:5.1f} s] {message}", file=sys.stderr, flush=True)
 
 
 def measure_live(size: int, fanout: tuple[int, ...], quick: bool, row) -> None:
@@ -135,6 +140,7 @@ def measure_live(size: int, fanout: tuple[int, ...], quick: bool, row) -> None:
             _progress(f"SSE fan-out to {', '.join(map(str, fanout))} clients")
             target = Twin.objects.filter(tenant=tenants[0]).order_by("id").first()
             fan.measure_fanout(list(fanout), tenants[0], target.id, token, row)
+        _progress("done")
     finally:
         shutil.rmtree(root, ignore_errors=True)
         _wipe()
