@@ -101,6 +101,10 @@ class Browser:
             self.proc.wait()
 
 
+# An edit the watcher has not committed after this long counts as lost (it promises "within a second").
+LOST_AFTER = 5.0
+
+
 def _rename(path: Path, name: str) -> None:
     lines = path.read_text().splitlines(keepends=True)
     path.write_text("".join(f"name: {name}\n" if line.startswith("name: ") else line for line in lines))
@@ -127,6 +131,7 @@ def measure_edits(root: Path, twin_paths: dict[str, Path], quick: bool, row: Cal
     noop = _noop_rescans(root, 3 if quick else 5)
     targets = list(twin_paths)[:: max(1, len(twin_paths) // edits)][:edits]
     committed, streamed, shown = [], [], []
+    lost = 0
     env = server_env(DTP_DEMO_MODE="true")
     t0 = time.monotonic()
     with WebServer(env) as web, Watcher(env, root) as watcher:
@@ -144,9 +149,14 @@ def measure_edits(root: Path, twin_paths: dict[str, Path], quick: bool, row: Cal
                 name = f"Edited {k} {twin_id}"
                 _rename(twin_paths[twin_id], name)
                 saved = time.time()
-                at_commit = watcher.wait_for(lambda line, t=twin_id: line.strip() == f"updated {t}")
-                event = PortalEvent.objects.filter(etype="twin.update").order_by("-id").first()
-                assert event.payload["twin"]["id"] == twin_id and event.payload["twin"]["name"] == name, event
+                try:
+                    at_commit = watcher.wait_for(lambda line, t=twin_id: line.strip() == f"updated {t}",
+                                                 timeout=LOST_AFTER)
+                except TimeoutError:
+                    lost += 1  # the watcher never noticed the save (see docs/benchmarks.md)
+                    continue
+                assert PortalEvent.objects.filter(etype="twin.update", payload__twin__id=twin_id,
+                                                  payload__twin__name=name).exists(), (twin_id, name)
                 committed.append((at_commit - saved) * 1000)
                 streamed.append((sse.wait(twin_id, name) - saved) * 1000)
                 if page:
@@ -157,6 +167,11 @@ def measure_edits(root: Path, twin_paths: dict[str, Path], quick: bool, row: Cal
             if page:
                 page.close()
             print(f"  browser closed after {time.monotonic() - t0:.1f} s", file=sys.stderr, flush=True)
+    row(f"edits reaching a PortalEvent within {LOST_AFTER:.0f} s vs edits saved", size, len(targets) - lost,
+        len(targets), "edits")
+    if not committed:
+        print("note: no edit reached the database; no latency rows", file=sys.stderr)
+        return
     for q in (50, 99):
         row(f"edit to committed PortalEvent p{q} vs no-op rescan p{q}", size,
             percentile(committed, q), percentile(noop, q), "ms")

@@ -123,7 +123,7 @@ class Watcher:
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise RuntimeError("the watcher printed no matching line in time")
+                raise TimeoutError("the watcher printed no matching line in time")
             try:
                 at, line = self.lines.get(timeout=left)
             except queue.Empty:
