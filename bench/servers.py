@@ -44,7 +44,12 @@ def server_env(**extra: str) -> dict[str, str]:
     """The measuring process's database, and a web process that does no work of its own between requests."""
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env.update({"DTP_SCAN_ON_START": "false", "REDIS_URL": "", "DTP_HEALTH_INTERVAL": "3600",
-                "DTP_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1"})
+                "DTP_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1",
+                # Under uvicorn every request runs in a thread of its own; with persistent connections
+                # (the default 60 s) each keeps a PostgreSQL connection open after it ended, and 16
+                # clients exhausted the server's connections (docs/benchmarks.md). Django's advice for
+                # ASGI is CONN_MAX_AGE=0; SQLite ignores it.
+                "DTP_DB_CONN_MAX_AGE": "0"})
     env.update(extra)
     return env
 
