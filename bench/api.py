@@ -77,20 +77,17 @@ def _run_clients(clients: int, per_client: int, one: Callable[[random.Random, ob
     return latencies
 
 
-def _http_get(url: str, token: str) -> Callable[[random.Random, object], None]:
-    host = urlsplit(url)
+def _http_get(token: str, paths: Callable[[random.Random], str]) -> Callable[[random.Random, object], None]:
+    """One API request on the client's keep-alive connection, to a path drawn from `paths`."""
 
-    def one_factory(paths: Callable[[random.Random], str]) -> Callable[[random.Random, object], None]:
-        def one(rng: random.Random, conn: http.client.HTTPConnection) -> None:
-            conn.request("GET", paths(rng), headers={"Authorization": f"Token {token}", "Host": host.netloc})
-            resp = conn.getresponse()
-            body = resp.read()
-            if resp.status != 200:
-                raise RuntimeError(f"API answered {resp.status}: {body[:300]!r}")
+    def one(rng: random.Random, conn: http.client.HTTPConnection) -> None:
+        conn.request("GET", paths(rng), headers={"Authorization": f"Token {token}"})
+        resp = conn.getresponse()
+        body = resp.read()
+        if resp.status != 200:
+            raise RuntimeError(f"API answered {resp.status}: {body[:300]!r}")
 
-        return one
-
-    return one_factory
+    return one
 
 
 class PlainRows:
@@ -154,13 +151,6 @@ class PlainRows:
             return json.dumps(self._twins(cur.fetchall())[0], default=str)
 
 
-def _in_process(fn: Callable[[random.Random, object], None]) -> Callable[[random.Random, object], None]:
-    def one(rng: random.Random, conn: object) -> None:
-        fn(rng, conn)
-
-    return one
-
-
 def _close_db() -> object:
     """A per-thread "connection" for the baseline: Django opens one per thread; close it when done."""
     from django.db import connection
@@ -191,7 +181,6 @@ def measure_api(url: str, token: str, tenants: list[str], twin_ids: list[str], q
     """Add the API rows (latency at 1 and 16 clients, queries per request) to the table."""
     port = urlsplit(url).port
     per_client = {1: 40 if quick else 200, 16: 5 if quick else 25}
-    get = _http_get(url, token)
     plain = PlainRows()
     endpoints = {
         "list": (lambda rng: f"/api/registry/twins?tenant={rng.choice(tenants)}",
@@ -200,12 +189,12 @@ def measure_api(url: str, token: str, tenants: list[str], twin_ids: list[str], q
                    lambda rng, _c: plain.detail_json(rng.choice(twin_ids))),
     }
     for name, (paths, baseline) in endpoints.items():
-        ours_one = get(paths)
+        ours_one = _http_get(token, paths)
         _run_clients(1, 5, ours_one, lambda: http.client.HTTPConnection("127.0.0.1", port, timeout=60))  # warm-up
         for clients, n in per_client.items():
             ours = _run_clients(clients, n, ours_one,
                                 lambda: http.client.HTTPConnection("127.0.0.1", port, timeout=60))
-            base = _run_clients(clients, n, _in_process(baseline), _close_db)
+            base = _run_clients(clients, n, baseline, _close_db)
             label = f"{clients} client" + ("s" if clients > 1 else "")
             for q in (50, 99):
                 row(f"API {name} p{q}, {label} vs one SQL query + json.dumps", size,
