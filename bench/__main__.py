@@ -24,6 +24,9 @@ from rich.table import Table
 REPO = Path(__file__).resolve().parent.parent
 QUICK_SIZES = [100, 300]
 FULL_SIZES = [1000, 10000]
+# The tree the API, edit, browser and peak-memory benchmarks run on, and the SSE client counts.
+QUICK_LIVE, FULL_LIVE = 1000, 10000
+QUICK_FANOUT, FULL_FANOUT = [100], [100, 1000]
 
 
 def _postgres_database(server_url: str):
@@ -41,12 +44,15 @@ def _postgres_database(server_url: str):
     return server_url.rsplit("/", 1)[0] + f"/{name}", drop
 
 
-def _run(db: str, url: str, sizes: list[int]) -> list[dict]:
+def _run(db: str, url: str, args: argparse.Namespace) -> list[dict]:
     env = {**os.environ, "DATABASE_URL": url, "DTP_SCAN_ON_START": "false"}
-    out = subprocess.run([sys.executable, "-m", "bench.measure", "--db", db, "--sizes", ",".join(map(str, sizes))],
-                         cwd=REPO, env=env, capture_output=True, text=True)
+    argv = [sys.executable, "-m", "bench.measure", "--db", db, "--sizes", ",".join(map(str, args.sizes)),
+            "--live-size", str(args.live_size), "--fanout", ",".join(map(str, args.fanout))]
+    # Progress and errors go straight to the terminal; the rows come back on stdout.
+    out = subprocess.run(argv + (["--quick"] if args.quick else []), cwd=REPO, env=env, stdout=subprocess.PIPE,
+                         text=True)
     if out.returncode != 0:
-        raise SystemExit(f"benchmarks on {db} failed:\n{out.stderr[-3000:]}")
+        raise SystemExit(f"benchmarks on {db} failed (exit {out.returncode}); see the messages above")
     return json.loads(out.stdout)
 
 
@@ -76,19 +82,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Run the benchmarks and print one table.")
     parser.add_argument("--quick", action="store_true", help=f"small sizes {QUICK_SIZES}, for development")
     parser.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")], help="override the sizes")
+    parser.add_argument("--live-size", type=int,
+                        help=f"twins for the API, edit, browser and memory runs (default {FULL_LIVE}, "
+                             f"{QUICK_LIVE} with --quick, the largest --sizes when given; 0 skips them)")
+    parser.add_argument("--fanout", type=lambda s: [int(x) for x in s.split(",") if x],
+                        help=f"SSE client counts (default {FULL_FANOUT}, {QUICK_FANOUT} with --quick)")
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results")
     args = parser.parse_args()
-    sizes = args.sizes or (QUICK_SIZES if args.quick else FULL_SIZES)
+    if args.live_size is None:
+        args.live_size = max(args.sizes) if args.sizes else (QUICK_LIVE if args.quick else FULL_LIVE)
+    if args.fanout is None:
+        args.fanout = QUICK_FANOUT if args.quick else FULL_FANOUT
+    args.sizes = args.sizes or (QUICK_SIZES if args.quick else FULL_SIZES)
     rows: list[dict] = []
     if args.db in ("sqlite", "both"):
         with tempfile.TemporaryDirectory(prefix="dtp-bench-db-") as folder:
-            rows += _run("sqlite", f"sqlite:///{folder}/bench.sqlite3", sizes)
+            rows += _run("sqlite", f"sqlite:///{folder}/bench.sqlite3", args)
     if args.db in ("postgres", "both"):
         url, drop = _postgres_database(os.environ.get("DTP_BENCH_POSTGRES_URL",
                                                       "postgres://postgres@127.0.0.1:5432/postgres"))
         try:
-            rows += _run("postgres", url, sizes)
+            rows += _run("postgres", url, args)
         finally:
             drop()
     machine = _machine()

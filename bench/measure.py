@@ -63,7 +63,7 @@ def _timed(fn):
     return time.perf_counter() - started, value
 
 
-def measure(sizes: list[int], db: str) -> list[dict]:
+def measure(sizes: list[int], db: str, live_size: int = 0, fanout: tuple[int, ...] = (), quick: bool = False) -> list[dict]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -99,16 +99,87 @@ def measure(sizes: list[int], db: str) -> list[dict]:
         finally:
             shutil.rmtree(root, ignore_errors=True)
             _wipe()
+    _progress("scans done")
+    if live_size:
+        measure_live(live_size, fanout, quick, row)
     return rows
+
+
+_STARTED = time.monotonic()
+
+
+def _progress(message: str) -> None:
+    took = time.monotonic() - _STARTED
+    print(f"[{os.environ.get('DTP_BENCH_DB', '')} {took:5.1f} s] {message}", file=sys.stderr, flush=True)
+
+
+def measure_live(size: int, fanout: tuple[int, ...], quick: bool, row) -> None:
+    """The benchmarks that need real processes, on one tree of `size` twins: peak memory of a cold
+    scan, the REST API, edits followed to the browser, SSE fan-out."""
+    from bench import api, edits, fanout as fan, peak
+    from bench.gen import generate
+    from bench.servers import WebServer, server_env
+    from registry.models import Twin
+
+    root = Path(tempfile.mkdtemp(prefix=f"dtp-bench-live-{size}-"))
+    try:
+        paths = generate(root, size)
+        _progress(f"peak RSS of a cold scan of {size} twins")
+        scan_mib, parse_mib = peak.cold_scan_vs_parse(root)
+        row("scanner peak RSS, cold scan vs parse-only pass", size, scan_mib, parse_mib, "MiB")
+        assert Twin.objects.count() == size
+        tenants = sorted(set(Twin.objects.values_list("tenant", flat=True)))
+        token = api.make_token("bench", tenants)
+        twin_ids = sorted(Twin.objects.values_list("id", flat=True))
+        _progress("REST API")
+        with WebServer(server_env()) as web:
+            api.measure_api(web.url, token, tenants, twin_ids, quick, row, size)
+        _progress("edits to the watcher, the stream and the browser")
+        edits.measure_edits(root, {p.parent.name: p for p in paths}, quick, row, size)
+        if fanout:
+            _progress(f"SSE fan-out to {', '.join(map(str, fanout))} clients")
+            target = Twin.objects.filter(tenant=tenants[0]).order_by("id").first()
+            fan.measure_fanout(list(fanout), tenants[0], target.id, token, row)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+        _wipe()
+    if size > EDITS_ALSO_AT:
+        _progress(f"edits again in a tree of {EDITS_ALSO_AT} twins")
+        _edits_in_fresh_tree(EDITS_ALSO_AT, quick, row)
+    _progress("done")
+
+
+# The full run follows edits in a 1,000-twin tree as well: at 10,000 the watcher loses them
+# (docs/benchmarks.md), and the stream's and browser's shares are still worth a figure.
+EDITS_ALSO_AT = 1000
+
+
+def _edits_in_fresh_tree(size: int, quick: bool, row) -> None:
+    from bench import edits
+    from bench.gen import generate
+    from registry.reconcile import scan_roots
+
+    root = Path(tempfile.mkdtemp(prefix=f"dtp-bench-edits-{size}-"))
+    try:
+        paths = generate(root, size)
+        assert len(scan_roots([str(root)]).created) == size
+        edits.measure_edits(root, {p.parent.name: p for p in paths}, quick, row, size)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+        _wipe()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")], required=True)
     parser.add_argument("--db", required=True)
+    parser.add_argument("--live-size", type=int, default=0, help="twins for the API, edit and fan-out runs (0: none)")
+    parser.add_argument("--fanout", type=lambda s: [int(x) for x in s.split(",") if x], default=[])
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
     args = parser.parse_args()
+    os.environ["DTP_BENCH_DB"] = args.db
     _setup()
-    json.dump(measure(args.sizes, args.db), sys.stdout)
+    json.dump(measure(args.sizes, args.db, args.live_size, tuple(args.fanout), args.quick), sys.stdout)
 
 
 if __name__ == "__main__":

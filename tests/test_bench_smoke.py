@@ -4,25 +4,49 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+from bench.browser import CHROMIUM
+
 REPO = Path(__file__).resolve().parent.parent
+
+SCANS = {"cold scan vs naive update_or_create", "cold scan vs parse-only floor",
+         "no-op rescan vs cold scan", "no-op rescan vs cold scan: SQL queries"}
+LIVE = {
+    "scanner peak RSS, cold scan vs parse-only pass",
+    *(f"API {kind} p{q}, {clients} vs one SQL query + json.dumps"
+      for kind in ("list", "detail") for clients in ("1 client", "16 clients") for q in (50, 99)),
+    *(f"API list SQL queries per request, {n}/page vs one query" for n in (10, 100, 1000)),
+    "API detail SQL queries per request vs one query",
+    "edits reaching a PortalEvent within 5 s vs edits saved",
+    *(f"edit to committed PortalEvent p{q} vs no-op rescan p{q}" for q in (50, 99)),
+    *(f"edit to SSE client p{q} vs edit to PortalEvent p{q}" for q in (50, 99)),
+    *(f"SSE fan-out p{q} vs bare asyncio SSE server" for q in (50, 99)),
+    "SSE fan-out max vs bare asyncio SSE server",
+    "SSE memory per connection vs bare asyncio SSE server",
+    "web process RSS holding N streams vs bare asyncio SSE server",
+}
+BROWSER = {f"edit to browser card p{q} vs edit to PortalEvent p{q}" for q in (50, 99)}
 
 
 def test_the_benchmark_harness_produces_a_well_formed_table(tmp_path):
-    run = subprocess.run([sys.executable, "-m", "bench", "--db", "sqlite", "--sizes", "20", "--out", str(tmp_path)],
-                         cwd=REPO, capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stderr
+    run = subprocess.run([sys.executable, "-m", "bench", "--db", "sqlite", "--quick", "--sizes", "20",
+                          "--fanout", "50", "--out", str(tmp_path)],
+                         cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
     result = json.loads((tmp_path / "latest.json").read_text())
     assert {"cpu", "cores", "python", "commit", "date"} <= set(result["machine"])
-    names = {r["benchmark"] for r in result["rows"]}
-    assert names == {"cold scan vs naive update_or_create", "cold scan vs parse-only floor",
-                     "no-op rescan vs cold scan", "no-op rescan vs cold scan: SQL queries"}
+    names = [r["benchmark"] for r in result["rows"]]
+    assert len(names) == len(set(names)), "one row per benchmark, database and size"
+    browser = BROWSER if os.path.exists(CHROMIUM) else set()  # without Chromium those rows are skipped
+    assert set(names) == SCANS | LIVE | browser
     for row in result["rows"]:
-        assert row["db"] == "sqlite" and row["size"] == 20 and row["unit"]
+        fan_out = row["benchmark"].startswith(("SSE", "web process"))
+        assert row["db"] == "sqlite" and row["size"] == (50 if fan_out else 20) and row["unit"]
         assert all(isinstance(row[k], (int, float)) and math.isfinite(row[k]) and row[k] > 0
-                   for k in ("ours", "baseline", "ratio"))
+                   for k in ("ours", "baseline", "ratio")), row
     markdown = (tmp_path / "latest.md").read_text()
     assert markdown.count("\n| ") == len(result["rows"]) + 1  # header + one line per row

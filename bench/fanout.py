@@ -1,0 +1,137 @@
+"""One event to N concurrent SSE clients on one web process, beside a bare asyncio SSE server.
+
+Ours: a fresh uvicorn web process (`make run`'s, no Redis, demo mode so streams need no sign-in);
+N clients (bench.sse_clients, a process of its own) open `/api/portal/stream?tenant=T`; then one
+API PATCH of a twin's runtime fields emits a twin.update event. Latency: from just before the PATCH
+is sent to each client reading the event. Baseline: the same N clients on bench.bare_sse, and the
+same event data (the stored event as the stream sent it) posted to it. Memory per connection:
+the server's VmRSS after the N streams opened minus before, divided by N.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import secrets
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+
+from bench.servers import REPO, WebServer, free_port, percentile, proc_status_kib, server_env, stop, wait_port
+
+
+def _clients(port: int, path: str, n: int, marker: str) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, "-m", "bench.sse_clients", str(port), path, str(n), marker],
+                            cwd=REPO, stdout=subprocess.PIPE, text=True)
+    if proc.stdout.readline().strip() != "ready":
+        proc.wait()
+        raise RuntimeError(f"the {n} SSE clients did not all connect")
+    return proc
+
+
+def _arrivals(proc: subprocess.Popen, sent: float, n: int) -> list[float]:
+    result = json.loads(proc.stdout.readline())
+    proc.wait()
+    if result["missed"]:
+        raise RuntimeError(f"{result['missed']} of {n} SSE clients did not receive the event")
+    return [(at - sent) * 1000 for at in result["arrivals"]]
+
+
+def _request(port: int, method: str, path: str, body: bytes, headers: dict[str, str]) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    conn.request(method, path, body=body, headers=headers)
+    resp = conn.getresponse()
+    resp.read()
+    conn.close()
+    if resp.status >= 300:
+        raise RuntimeError(f"{method} {path} answered {resp.status}")
+
+
+def _warm(port: int, path: str, token: str, twin_id: str) -> None:
+    """First requests import and cache what every later one uses; memory is measured after them."""
+    _request(port, "GET", f"/api/registry/twins/{twin_id}", b"", {"Authorization": f"Token {token}"})
+    _clients(port, path, 2, "never-sent").kill()
+
+
+def ours(n: int, tenant: str, twin_id: str, token: str) -> tuple[list[float], float, float]:
+    """(latencies ms, KiB per connection, MiB resident with N streams open)."""
+    path = f"/api/portal/stream?tenant={tenant}"
+    marker = f"bench-{secrets.token_hex(6)}"
+    with WebServer(server_env(DTP_DEMO_MODE="true")) as web:
+        _warm(web.port, path, token, twin_id)
+        time.sleep(0.5)  # let the two warm-up streams' teardown finish before memory is read
+        before = proc_status_kib(web.proc.pid, "VmRSS")
+        clients = _clients(web.port, path, n, marker)
+        after = proc_status_kib(web.proc.pid, "VmRSS")
+        threads = proc_status_kib(web.proc.pid, "Threads")
+        print(f"  {n} streams open: web process has {threads} threads, {after // 1024} MiB resident",
+              file=sys.stderr, flush=True)
+        sent = time.time()
+        _request(web.port, "PATCH", f"/api/registry/twins/{twin_id}", json.dumps({"runtime": {"bench": marker}}).encode(),
+                 {"Authorization": f"Token {token}", "Content-Type": "application/json"})
+        latencies = _arrivals(clients, sent, n)
+    return latencies, (after - before) / n, after / 1024
+
+
+def bare(n: int, event: bytes) -> tuple[list[float], float, float]:
+    port = free_port()
+    marker = f"bench-{secrets.token_hex(6)}"
+    proc = subprocess.Popen([sys.executable, "-m", "bench.bare_sse", str(port)], cwd=REPO)
+    try:
+        wait_port(port, proc, "the bare SSE server")
+        _clients(port, "/stream", 2, "never-sent").kill()
+        time.sleep(0.5)
+        before = proc_status_kib(proc.pid, "VmRSS")
+        clients = _clients(port, "/stream", n, marker)
+        after = proc_status_kib(proc.pid, "VmRSS")
+        body = event.replace(b"bench-marker", marker.encode())
+        sent = time.time()
+        _request(port, "POST", "/emit", body, {"Content-Type": "text/event-stream"})
+        latencies = _arrivals(clients, sent, n)
+    finally:
+        stop(proc)
+    return latencies, (after - before) / n, after / 1024
+
+
+def _stored_event(twin_id: str) -> bytes:
+    """The last twin.update of `twin_id` as the stream sent it, its marker made replaceable."""
+    from registry import events as ev
+    from registry.models import PortalEvent
+
+    row = PortalEvent.objects.filter(etype=ev.TWIN_UPDATE).order_by("-id").first()
+    assert row.payload["twin"]["id"] == twin_id
+    row.payload["twin"]["runtime"]["bench"] = "bench-marker"
+    return f"event: {row.etype}\nid: {ev.channel_for_tenant(row.tenant)}:{row.id}\ndata: {ev.event_data(row)}\n\n".encode()
+
+
+def _postgres_room() -> int | None:
+    """Streams a PostgreSQL server can take now: each open stream holds a database connection of its own
+    (see docs/benchmarks.md), so N beyond max_connections cannot open. None on SQLite."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cur:
+        cur.execute("SELECT current_setting('max_connections')::int - (SELECT count(*) FROM pg_stat_activity)")
+        free = cur.fetchone()[0]
+    return max(10, free - ROOM_MARGIN)
+
+
+ROOM_MARGIN = 20  # connections left for the web process's own work, this process and other users
+
+
+def measure_fanout(counts: list[int], tenant: str, twin_id: str, token: str, row: Callable[..., None]) -> None:
+    room = _postgres_room()
+    if room is not None and max(counts) > room:
+        print(f"  note: PostgreSQL has room for {room} more connections; fan-out capped at {room} clients",
+              file=sys.stderr, flush=True)
+        counts = sorted({min(n, room) for n in counts})
+    for n in counts:
+        lat, per_conn, rss = ours(n, tenant, twin_id, token)
+        base_lat, base_per_conn, base_rss = bare(n, _stored_event(twin_id))
+        for q in (50, 99):
+            row(f"SSE fan-out p{q} vs bare asyncio SSE server", n, percentile(lat, q), percentile(base_lat, q), "ms")
+        row("SSE fan-out max vs bare asyncio SSE server", n, max(lat), max(base_lat), "ms")
+        row("SSE memory per connection vs bare asyncio SSE server", n, per_conn, base_per_conn, "KiB")
+        row("web process RSS holding N streams vs bare asyncio SSE server", n, rss, base_rss, "MiB")
