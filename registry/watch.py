@@ -12,7 +12,9 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 
-from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.events import (DirCreatedEvent, DirDeletedEvent, DirMovedEvent, FileClosedEvent, FileCreatedEvent,
+                             FileDeletedEvent, FileModifiedEvent, FileMovedEvent, FileSystemEvent,
+                             FileSystemEventHandler)
 from watchdog.observers import Observer
 
 from .reconcile import ScanReport, scan_roots
@@ -35,6 +37,10 @@ class _Trigger(FileSystemEventHandler):
             self.wake.set()
 
 
+CHANGES = [FileCreatedEvent, FileModifiedEvent, FileDeletedEvent, FileMovedEvent, FileClosedEvent,
+           DirCreatedEvent, DirDeletedEvent, DirMovedEvent]
+
+
 def watch(
     roots: Sequence[str],
     on_scan: Callable[[ScanReport], None],
@@ -48,7 +54,9 @@ def watch(
     observer = Observer()
     handler = _Trigger(wake)
     for root in roots:
-        observer.schedule(handler, root, recursive=True)
+        # Only changes: the rescans open and read every file, and with opens and no-write closes
+        # in the mask a 10k tree overflows the kernel's inotify queue and the edit itself is lost.
+        observer.schedule(handler, root, recursive=True, event_filter=CHANGES)
     observer.start()
     try:
         on_scan(scan_roots(roots, prune=prune))  # catch up with edits made while nobody watched
