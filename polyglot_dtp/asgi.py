@@ -48,6 +48,11 @@ def _start_fanout() -> None:
 
 _start_fanout()
 
+# The start-up work ran in the event loop's thread; hand its connection back (to the pool).
+from django.db import connection  # noqa: E402
+
+connection.close()
+
 if settings.DTP_SERVE_STATIC:
     from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 

@@ -13,7 +13,7 @@ import logging
 import threading
 
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections
+from django.db import DatabaseError, connection
 from django_eventstream.event import Event
 from django_eventstream.views import get_listener_manager
 
@@ -40,10 +40,11 @@ class OutboxTailer(threading.Thread):
             self.wake.wait(self.poll_seconds)
             self.wake.clear()
             try:
-                close_old_connections()
                 self.dispatch_new()
             except DatabaseError as exc:
                 log.warning("outbox tailer: %s", exc)
+            finally:
+                connection.close()  # back to the pool between looks
 
     def dispatch_new(self) -> None:
         if self.cursor is None:  # start from now: earlier events reach clients through resume
@@ -77,11 +78,12 @@ class HealthPublisher(threading.Thread):
         name = ev.channel(ev.HEALTH)
         while not self.stop.is_set():
             try:
-                close_old_connections()
                 data = json.dumps(health.snapshot(refresh=True))
                 get_listener_manager().add_to_queues(name, Event(name, ev.HEALTH_UPDATE, data))
             except Exception as exc:  # a failing check must not end the loop
                 log.warning("health checks failed: %s", exc)
+            finally:
+                connection.close()  # not held through the interval
             self.stop.wait(self.interval)
 
 

@@ -24,13 +24,14 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from django.db import connection
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django_eventstream.views import events
 
 from registry import events as ev
 
 from . import access
-from .stream import PortalChannelManager, stream_channels
+from .stream import PortalChannelManager, releasing, stream_channels
 
 __all__ = ["stream", "drop_repeats", "RepeatFilter", "while_allowed"]
 
@@ -82,6 +83,7 @@ async def drop_repeats(chunks: AsyncIterator[str | bytes]) -> AsyncIterator[str]
             yield out
 
 
+@releasing
 def _still_allowed(user: Any, channels: tuple[str, ...]) -> bool:
     key = (getattr(user, "pk", None), channels)
     now = time.monotonic()
@@ -120,4 +122,7 @@ def stream(request: HttpRequest) -> HttpResponse:
     response = events(request)
     if isinstance(response, StreamingHttpResponse) and response.is_async:
         response.streaming_content = while_allowed(drop_repeats(response.streaming_content), user, channels)
+    if not connection.in_atomic_block:
+        # The response streams for hours; the checks above must not keep this thread's connection.
+        connection.close()
     return response

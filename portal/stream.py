@@ -9,8 +9,11 @@ channel in Last-Event-ID says how far a client got, and resuming reads our table
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
 
+from django.db import connection
 from django.db.models import Max
 from django_eventstream.channelmanager import ChannelManagerBase
 from django_eventstream.event import Event
@@ -27,6 +30,26 @@ __all__ = ["PortalEventStorage", "PortalChannelManager", "stream_channels", "sta
 
 log = logging.getLogger(__name__)
 MAX_TENANTS = 8  # django-eventstream serves at most 10 channels per request
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def releasing(fn: _F) -> _F:
+    """Give the database connection back after each read a stream makes.
+
+    An open stream lives for hours in a thread of its own; holding a connection
+    all that time would cap a web process at the pool's (or the server's)
+    connection count. Inside a transaction (a caller's, or a test's) it stays.
+    """
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            if not connection.in_atomic_block:
+                connection.close()
+
+    return wrapper  # type: ignore[return-value]
 
 
 def _scope_of(channel: str) -> tuple[str | None, str]:
@@ -61,6 +84,7 @@ class PortalEventStorage(StorageBase):
         row = PortalEvent.objects.create(tenant=tenant, etype=event_type, payload=json.loads(data))
         return Event(channel, event_type, ev.event_data(row), id=row.id)
 
+    @releasing
     def get_events(self, channel: str, last_id: int, limit: int = 100) -> list[Event]:
         current = _current_id()
         pruned = StreamMark.objects.filter(pk=1).values_list("pruned_through", flat=True).first() or 0
@@ -75,6 +99,7 @@ class PortalEventStorage(StorageBase):
             rows = rows.filter(twin_id=twin_id)
         return [Event(channel, r.etype, ev.event_data(r), id=r.id) for r in rows[:limit]]
 
+    @releasing
     def get_current_id(self, channel: str) -> int:
         return _current_id()
 
@@ -98,6 +123,7 @@ class PortalChannelManager(ChannelManagerBase):
     def get_channels_for_request(self, request: Any, view_kwargs: dict[str, Any]) -> set[str]:
         return stream_channels(request)
 
+    @releasing
     def can_read_channel(self, user: Any, channel: str) -> bool:
         if channel == ev.channel(ev.HEALTH):
             return True

@@ -54,6 +54,23 @@ def test_a_runtime_change_reaches_a_connected_client_as_twin_update(server):
     assert f":{stored.id}" in event.id
 
 
+def test_open_streams_do_not_each_keep_a_database_connection(db_env, tree, scan_cmd):
+    """Twelve streams on a process whose pool holds three connections (PostgreSQL; SQLite has no pool)."""
+    tree.twin("lift", "lift-001", tenant="acme", name="Lift 1")
+    scan_cmd(str(tree.root))
+    env = {**db_env, "DTP_SCAN_ON_START": "false", "DTP_TWINS_ROOTS": str(tree.root), "REDIS_URL": "",
+           "DTP_HEALTH_INTERVAL": "3600", "DTP_DEMO_MODE": "true", "DTP_DB_POOL_SIZE": "3"}
+    server = AsgiServer(env).start()
+    try:
+        clients = [open_stream(server, "?tenant=acme") for _ in range(12)]
+        update_runtime("lift-001", {"status": "maintenance"}, source="service:test")
+        for client in clients:
+            assert client.next(within=20).json()["twin"]["status"] == "maintenance"
+            client.close()
+    finally:
+        server.stop()
+
+
 def test_resume_with_last_event_id_after_a_dropped_connection_misses_nothing_and_repeats_nothing(server):
     client = open_stream(server, "?tenant=acme")
     update_runtime("lift-001", {"status": "maintenance"}, source="service:test")
