@@ -27,6 +27,7 @@ FULL_SIZES = [1000, 10000]
 # The tree the API, edit, browser and peak-memory benchmarks run on, and the SSE client counts.
 QUICK_LIVE, FULL_LIVE = 1000, 10000
 QUICK_FANOUT, FULL_FANOUT = [100], [100, 1000]
+QUICK_INGEST, FULL_INGEST = 3000, 20000
 
 
 def _postgres_database(server_url: str):
@@ -88,12 +89,17 @@ def main() -> None:
     parser.add_argument("--fanout", type=lambda s: [int(x) for x in s.split(",") if x],
                         help=f"SSE client counts (default {FULL_FANOUT}, {QUICK_FANOUT} with --quick)")
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--ingest", type=int,
+                        help=f"observations for the MQTT ingest benchmark, on PostgreSQL (default {FULL_INGEST}, "
+                             f"{QUICK_INGEST} with --quick; 0 skips it)")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results")
     args = parser.parse_args()
     if args.live_size is None:
         args.live_size = max(args.sizes) if args.sizes else (QUICK_LIVE if args.quick else FULL_LIVE)
     if args.fanout is None:
         args.fanout = QUICK_FANOUT if args.quick else FULL_FANOUT
+    if args.ingest is None:
+        args.ingest = QUICK_INGEST if args.quick else FULL_INGEST
     args.sizes = args.sizes or (QUICK_SIZES if args.quick else FULL_SIZES)
     rows: list[dict] = []
     if args.db in ("sqlite", "both"):
@@ -106,6 +112,18 @@ def main() -> None:
             rows += _run("postgres", url, args)
         finally:
             drop()
+        if args.ingest:  # the data plane: MQTT through the ingest into PostgreSQL, in a database of its own
+            url, drop = _postgres_database(os.environ.get("DTP_BENCH_POSTGRES_URL",
+                                                          "postgres://postgres@127.0.0.1:5432/postgres"))
+            try:
+                out = subprocess.run([sys.executable, "-m", "bench.ingest", "--messages", str(args.ingest)],
+                                     cwd=REPO, env={**os.environ, "DATABASE_URL": url}, stdout=subprocess.PIPE,
+                                     text=True)
+                if out.returncode != 0:
+                    raise SystemExit(f"the ingest benchmark failed (exit {out.returncode}); see above")
+                rows += json.loads(out.stdout)
+            finally:
+                drop()
     machine = _machine()
     table = Table(title=f"polyglot-dtp benchmarks (commit {machine['commit']})")
     for column in ("benchmark", "db", "size", "ours", "baseline", "ratio", "unit"):
