@@ -92,12 +92,16 @@ def main() -> None:
     parser.add_argument("--ingest", type=int,
                         help=f"observations for the MQTT ingest benchmark, on PostgreSQL (default {FULL_INGEST}, "
                              f"{QUICK_INGEST} with --quick; 0 skips it)")
-    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results")
+    parser.add_argument("--out", type=Path,
+                        help="folder for latest.json and latest.md (default bench/results, or bench/results/quick "
+                             "with --quick, so a quick run never replaces the full run's table)")
     args = parser.parse_args()
     if args.live_size is None:
         args.live_size = max(args.sizes) if args.sizes else (QUICK_LIVE if args.quick else FULL_LIVE)
     if args.fanout is None:
         args.fanout = QUICK_FANOUT if args.quick else FULL_FANOUT
+    if args.out is None:
+        args.out = REPO / "bench" / "results" / ("quick" if args.quick else "")
     if args.ingest is None:
         args.ingest = QUICK_INGEST if args.quick else FULL_INGEST
     args.sizes = args.sizes or (QUICK_SIZES if args.quick else FULL_SIZES)
