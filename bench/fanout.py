@@ -105,28 +105,9 @@ def _stored_event(twin_id: str) -> bytes:
     return f"event: {row.etype}\nid: {ev.channel_for_tenant(row.tenant)}:{row.id}\ndata: {ev.event_data(row)}\n\n".encode()
 
 
-def _postgres_room() -> int | None:
-    """Streams a PostgreSQL server can take now: each open stream holds a database connection of its own
-    (see docs/benchmarks.md), so N beyond max_connections cannot open. None on SQLite."""
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        return None
-    with connection.cursor() as cur:
-        cur.execute("SELECT current_setting('max_connections')::int - (SELECT count(*) FROM pg_stat_activity)")
-        free = cur.fetchone()[0]
-    return max(10, free - ROOM_MARGIN)
-
-
-ROOM_MARGIN = 20  # connections left for the web process's own work, this process and other users
-
-
 def measure_fanout(counts: list[int], tenant: str, twin_id: str, token: str, row: Callable[..., None]) -> None:
-    room = _postgres_room()
-    if room is not None and max(counts) > room:
-        print(f"  note: PostgreSQL has room for {room} more connections; fan-out capped at {room} clients",
-              file=sys.stderr, flush=True)
-        counts = sorted({min(n, room) for n in counts})
+    # Streams give their database connection back after each read (portal.stream.releasing), so on
+    # PostgreSQL too N is not capped by max_connections.
     for n in counts:
         lat, per_conn, rss = ours(n, tenant, twin_id, token)
         base_lat, base_per_conn, base_rss = bare(n, _stored_event(twin_id))
