@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections
 
 from .liveness import LivenessTracker
 from .messages import Alert, Rejected, decode
@@ -154,12 +154,11 @@ class IngestService:
 
     def _announce(self, alerts: list[Alert]) -> None:
         from registry import events
+        from registry.reconcile import announce
 
-        drafts = [events.EventDraft(a.tenant, ALERT_EVENT, {"twin_id": a.twin, "severity": a.severity,
+        announce([events.EventDraft(a.tenant, ALERT_EVENT, {"twin_id": a.twin, "severity": a.severity,
                                                             "time": a.time.isoformat(), "alert": a.body}, a.twin)
-                  for a in alerts]
-        with transaction.atomic():
-            events.append(drafts)
+                  for a in alerts])
 
     # --- the ticker -------------------------------------------------------------
     def report_liveness(self, now: datetime | None = None) -> dict[str, dict[str, Any]]:

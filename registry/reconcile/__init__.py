@@ -8,7 +8,7 @@ inside that transaction, and every real change written with its UpdateCmd
 """
 
 from .core import ScanReport
-from .runtime import update_runtime, update_runtime_many
+from .runtime import announce, update_runtime, update_runtime_many
 from .scan import known_hashes, reconcile_scan, scan_roots
 
-__all__ = ["ScanReport", "known_hashes", "reconcile_scan", "scan_roots", "update_runtime", "update_runtime_many"]
+__all__ = ["ScanReport", "known_hashes", "reconcile_scan", "scan_roots", "update_runtime", "update_runtime_many", "announce"]

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import transaction
 
+from .. import events
 from ..models import Twin
 from .core import ScanReport, _apply_runtime, _lock, _Plan, merge_runtime
 
@@ -65,3 +66,15 @@ def update_runtime_many(updates: Mapping[str, Mapping[str, Any]], *, source: str
                 _apply_runtime(plan, twin, dict(changes), source=source)
         plan.flush()
     return changed_ids
+
+
+def announce(drafts: list[events.EventDraft]) -> None:
+    """Store events that come with no registry change (the ingest's alerts), under the registry's lock.
+
+    Readers of the event log (the outbox tailer, the graph and blob projection) advance a cursor
+    by id; taking the same lock as every other writer keeps ids committing in order, so no
+    reader passes over an id that commits later.
+    """
+    with transaction.atomic():
+        _lock()
+        events.append(drafts)
