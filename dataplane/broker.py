@@ -37,7 +37,10 @@ async def serve(host: str, port: int) -> None:
     await broker.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    # Under `make run` the supervisor stops the broker last with SIGTERM; a terminal's Ctrl-C, which
+    # reaches the whole process group, is ignored there (SIG_IGN inherited) and must stay ignored.
+    signals = [signal.SIGTERM] + ([] if signal.getsignal(signal.SIGINT) == signal.SIG_IGN else [signal.SIGINT])
+    for sig in signals:
         loop.add_signal_handler(sig, stop.set)
     print(f"embedded MQTT broker on mqtt://{host}:{port}", flush=True)
     await stop.wait()
