@@ -22,11 +22,13 @@ from django_eventstream.utils import make_id
 
 from registry import events as ev
 from registry.models import PortalEvent
+from tenancy.access import Access
 
 from . import access
 from .models import StreamMark
 
-__all__ = ["PortalEventStorage", "PortalChannelManager", "stream_channels", "start_cursor"]
+__all__ = ["PortalEventStorage", "PortalChannelManager", "stream_channels", "start_cursor", "channel_readable",
+           "releasing", "access_revoked"]
 
 log = logging.getLogger(__name__)
 MAX_TENANTS = 8  # django-eventstream serves at most 10 channels per request
@@ -65,10 +67,6 @@ def _scope_of(channel: str) -> tuple[str | None, str]:
     return name.removeprefix("t."), ""
 
 
-def _tenant_of(channel: str) -> str | None:
-    return _scope_of(channel)[0]
-
-
 def _current_id() -> int:
     return PortalEvent.objects.aggregate(m=Max("id"))["m"] or 0
 
@@ -80,7 +78,7 @@ class PortalEventStorage(StorageBase):
         """For django_eventstream.send_event(): store as a PortalEvent (publishing is send_event's job)."""
         import json
 
-        tenant = _tenant_of(channel) or ""
+        tenant = _scope_of(channel)[0] or ""
         row = PortalEvent.objects.create(tenant=tenant, etype=event_type, payload=json.loads(data))
         return Event(channel, event_type, ev.event_data(row), id=row.id)
 
@@ -104,6 +102,14 @@ class PortalEventStorage(StorageBase):
         return _current_id()
 
 
+def channel_readable(scope: Access, channel: str) -> bool:
+    """Whether a reader with these grants may read this stream channel (health badges: anyone signed in)."""
+    if channel == ev.channel(ev.HEALTH):
+        return True
+    tenant, twin_id = _scope_of(channel)
+    return access.can_read_channel_of(scope, tenant, twin_id)
+
+
 def stream_channels(request: Any) -> set[str]:
     """The channels one portal page listens to, from `?tenant=` and what the user may see.
 
@@ -125,10 +131,7 @@ class PortalChannelManager(ChannelManagerBase):
 
     @releasing
     def can_read_channel(self, user: Any, channel: str) -> bool:
-        if channel == ev.channel(ev.HEALTH):
-            return True
-        tenant, twin_id = _scope_of(channel)
-        return access.can_read_channel_of(user, tenant, twin_id)
+        return channel_readable(access.scope(user), channel)
 
     def is_channel_reliable(self, channel: str) -> bool:
         return channel != ev.channel(ev.HEALTH)

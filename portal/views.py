@@ -79,7 +79,7 @@ def twin(request: HttpRequest, twin_id: str) -> HttpResponse:
 @signed_in
 def twin_observations(request: HttpRequest, twin_id: str) -> JsonResponse:
     """The twin page's charts, refetched while it is open (observations are not portal events)."""
-    if queries.twin_detail(twin_id, _scope(request)) is None:
+    if not queries.twin_visible(twin_id, _scope(request)):
         raise Http404("no such twin")
     alerts = [{**a, "time": a["time"].isoformat()} for a in recent_alerts(twin_id)]
     return JsonResponse({"charts": series_json([sparkline(s) for s in recent_series(twin_id)]), "alerts": alerts})
