@@ -224,12 +224,22 @@ def merge_runtime(current: dict[str, Any], changes: dict[str, Any]) -> dict[str,
     return runtime
 
 
-def _apply_runtime(plan: _Plan, twin: Twin, changes: dict[str, Any], *, source: str) -> list[str]:
-    """Merge runtime changes into a twin; returns the runtime keys that changed ([] when none)."""
+def _apply_runtime(plan: _Plan, twin: Twin, changes: dict[str, Any], *, source: str,
+                   volatile: frozenset[str] = frozenset()) -> list[str]:
+    """Merge runtime changes into a twin; returns the runtime keys that changed ([] when none).
+
+    When every changed key is `volatile`, the twin is updated and announced (twin.update)
+    without an UpdateCmd or a new revision.
+    """
     runtime = merge_runtime(twin.runtime, changes)
     changed = sorted(k for k in set(runtime) | set(twin.runtime) if runtime.get(k) != twin.runtime.get(k))
     if not changed:
         return []
+    if set(changed) <= volatile:
+        twin.runtime = runtime
+        plan.quiet_twins.append(twin)
+        plan.payload_twins.append((twin, "runtime", ["runtime"], {"runtime_changed": changed}))
+        return changed
     card = getattr(twin, "ui", None)
     old_state = twin_state(twin, card)
     twin.runtime = runtime

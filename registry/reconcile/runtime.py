@@ -9,7 +9,7 @@ from django.db import transaction
 
 from .. import events
 from ..models import Twin
-from .core import ScanReport, _apply_runtime, _lock, _Plan, merge_runtime
+from .core import ScanReport, _apply_runtime, _lock, _Plan
 
 
 def update_runtime(twin_id: str, changes: Mapping[str, Any], *, source: str) -> tuple[Twin, list[str]]:
@@ -53,17 +53,8 @@ def update_runtime_many(updates: Mapping[str, Mapping[str, Any]], *, source: str
             twin = twins.get(twin_id)
             if twin is None:
                 continue
-            merged = merge_runtime(twin.runtime, dict(changes))
-            keys = sorted(k for k in set(merged) | set(twin.runtime) if merged.get(k) != twin.runtime.get(k))
-            if not keys:
-                continue
-            changed_ids.append(twin_id)
-            if set(keys) <= VOLATILE_KEYS:
-                twin.runtime = merged
-                plan.quiet_twins.append(twin)
-                plan.payload_twins.append((twin, "runtime", ["runtime"], {"runtime_changed": keys}))
-            else:
-                _apply_runtime(plan, twin, dict(changes), source=source)
+            if _apply_runtime(plan, twin, dict(changes), source=source, volatile=VOLATILE_KEYS):
+                changed_ids.append(twin_id)
         plan.flush()
     return changed_ids
 
