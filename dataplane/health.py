@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 from django.conf import settings
 
 from .models import IngestStatus
+from .writers import writer_for
 
 __all__ = ["StoreState", "store_state", "ingest_state", "REPORT_MAX_AGE"]
 
@@ -29,28 +30,9 @@ def _recent_reports() -> list[dict]:
     return [s.report for s in IngestStatus.objects.filter(updated_at__gte=since)]
 
 
-def _writer(store: str):
-    timeout = settings.DTP_HEALTH_TIMEOUT
-    if store == "influx" and settings.INFLUX_URL:
-        from .writers.influx import InfluxWriter
-
-        return InfluxWriter(settings.INFLUX_URL, settings.INFLUX_ORG, settings.INFLUX_BUCKET, settings.INFLUX_TOKEN,
-                            timeout)
-    if store == "graph" and settings.NEO4J_URL:
-        from .writers.graph import GraphWriter
-
-        return GraphWriter(settings.NEO4J_URL, settings.NEO4J_USER, settings.NEO4J_PASSWORD, timeout)
-    if store == "blobs" and settings.MINIO_ENDPOINT:
-        from .writers.blobs import BlobWriter
-
-        return BlobWriter(settings.MINIO_ENDPOINT, settings.MINIO_ACCESS_KEY, settings.MINIO_SECRET_KEY,
-                          settings.MINIO_BUCKET, timeout)
-    return None
-
-
 def store_state(store: str) -> StoreState:
     """influx | graph | blobs: off when not configured, else its health and its spool backlog."""
-    writer = _writer(store)
+    writer = writer_for(store, settings.DTP_HEALTH_TIMEOUT)
     if writer is None:
         return StoreState("off", "not configured")
     try:

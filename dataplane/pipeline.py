@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .spool import Spool, SpoolFull
-from .writers import Health, StoreDown, Writer
+from .writers import StoreDown, Writer
 
 __all__ = ["Lane", "LaneReport", "Pipeline"]
 
@@ -113,12 +113,9 @@ class Lane:
         self._thread.join(timeout=BACKOFF_MAX)
         self.writer.close()
 
-    def report(self, health: Health | None = None) -> LaneReport:
+    def report(self) -> LaneReport:
         spool = self.spool.state()
-        state, detail = self.state, self.detail
-        if health is not None and health.state != "ok" and state == "ok":
-            state, detail = "down", health.detail
-        return LaneReport(self.writer.name, self.writer.label, self.writer.endpoint, state, detail,
+        return LaneReport(self.writer.name, self.writer.label, self.writer.endpoint, self.state, self.detail,
                           spool.depth, spool.records, spool.oldest_age_seconds, self.written, self.failures)
 
 

@@ -10,10 +10,10 @@ A full spool refuses new batches (SpoolFull) instead of dropping old ones.
 from __future__ import annotations
 
 import json
-from collections import deque
 import os
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
