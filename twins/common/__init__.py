@@ -4,8 +4,8 @@ A stack (twins/lift, twins/energy_hvac, ...) is a model plus a StackDefinition;
 `twins.common.cli.main(definition)` runs it.
 """
 
+from dataplane.mqtt import DEFAULT_MQTT_URL, BrokerConfig, parse_mqtt_url
 from twins.common.alarm import ThresholdAlarm
-from twins.common.broker import DEFAULT_MQTT_URL, BrokerConfig, parse_mqtt_url
 from twins.common.config import ConfigError, RunSettings
 from twins.common.messages import Alert, iso_utc, telemetry_payload
 from twins.common.publisher import Backoff, Publisher

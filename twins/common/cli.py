@@ -12,7 +12,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from twins.common.broker import parse_mqtt_url
+from dataplane.mqtt import parse_mqtt_url
 from twins.common.config import ConfigError, RunSettings
 from twins.common.runner import BrokerUnreachable, StackDefinition, StackRunner, TickLoop
 from twins.common.stackspec import StackSpecError

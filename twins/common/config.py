@@ -6,7 +6,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from twins.common.broker import BrokerConfig, parse_mqtt_url
+from dataplane.mqtt import BrokerConfig, parse_mqtt_url
 from twins.common.influx import InfluxSettings
 from twins.common.publisher import Backoff
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from twins.common.broker import BrokerConfig
+from dataplane.mqtt import BrokerConfig
 
 __all__ = ["Backoff", "Publisher"]
 
