@@ -16,6 +16,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from polyglot_dtp.supervisor import web_argv
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -44,12 +46,7 @@ def server_env(**extra: str) -> dict[str, str]:
     """The measuring process's database, and a web process that does no work of its own between requests."""
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env.update({"DTP_SCAN_ON_START": "false", "REDIS_URL": "", "DTP_HEALTH_INTERVAL": "3600",
-                "DTP_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1",
-                # Under uvicorn every request runs in a thread of its own; with persistent connections
-                # (the default 60 s) each keeps a PostgreSQL connection open after it ended, and 16
-                # clients exhausted the server's connections (docs/benchmarks.md). Django's advice for
-                # ASGI is CONN_MAX_AGE=0; SQLite ignores it.
-                "DTP_DB_CONN_MAX_AGE": "0"})
+                "DTP_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1"})
     env.update(extra)
     return env
 
@@ -91,10 +88,8 @@ class WebServer:
         return f"http://127.0.0.1:{self.port}"
 
     def __enter__(self) -> WebServer:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "polyglot_dtp.asgi:application", "--host", "127.0.0.1",
-             "--port", str(self.port), "--no-access-log", "--lifespan", "off", "--timeout-graceful-shutdown", "1"],
-            cwd=REPO, env=self.env, stdout=subprocess.DEVNULL, stderr=sys.stderr)
+        self.proc = subprocess.Popen(web_argv("127.0.0.1", self.port, graceful_seconds=1),
+                                     cwd=REPO, env=self.env, stdout=subprocess.DEVNULL, stderr=sys.stderr)
         wait_port(self.port, self.proc, "the web server")
         return self
 

@@ -17,7 +17,7 @@ import sys
 import time
 from dataclasses import dataclass
 
-__all__ = ["Child", "default_children", "supervise"]
+__all__ = ["Child", "default_children", "supervise", "web_argv", "broker_url"]
 
 STOP_GRACE_SECONDS = 10
 
@@ -27,6 +27,12 @@ class Child:
     name: str
     argv: list[str]
     env: dict[str, str] | None = None  # added to the supervisor's environment
+
+
+def web_argv(host: str, port: int, graceful_seconds: int = 5) -> list[str]:
+    """The web process: uvicorn serving the ASGI app (also what the tests and benchmarks start)."""
+    return [sys.executable, "-m", "uvicorn", "polyglot_dtp.asgi:application", "--host", host, "--port", str(port),
+            "--no-access-log", "--lifespan", "off", "--timeout-graceful-shutdown", str(graceful_seconds)]
 
 
 def broker_url(mqtt_url: str, embedded_port: int) -> tuple[str, int | None, str]:
@@ -59,8 +65,7 @@ def default_children(host: str, port: int, mqtt_url: str, embedded_port: int | N
     if embedded_port is not None:
         children.append(Child("broker", [py, "-m", "dataplane.broker", "--port", str(embedded_port)]))
     children += [
-        Child("web", [py, "-m", "uvicorn", "polyglot_dtp.asgi:application", "--host", host, "--port", str(port),
-                      "--no-access-log", "--lifespan", "off", "--timeout-graceful-shutdown", "5"], data_env),
+        Child("web", web_argv(host, port), data_env),
         Child("watcher", [py, "manage.py", "scan_twins", "--watch"]),
         Child("ingest", [py, "manage.py", "ingest"], data_env),
         # The sample twin stacks: generators on the declared topics, the lift and HVAC UIs (3001, 3002).

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.server import free_port, stop_process, wait_until
+from tests.browser.server import free_port, stop, wait_until
 from tests.conftest import require_service
 
 __all__ = ["Server", "victoria_metrics", "s3_server", "falkordb_server", "mosquitto", "falkordb_binary"]
@@ -59,7 +59,7 @@ class Server:
         return self
 
     def stop(self) -> None:
-        stop_process(self.proc)
+        stop(self.proc)
         wait_until(lambda: not _port_open(self.port), timeout=10, what=f"{self.name} to stop")
 
     def remove(self) -> None:

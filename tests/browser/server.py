@@ -6,29 +6,16 @@ import http.client
 import json
 import socket
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.servers import free_port, stop
+from polyglot_dtp.supervisor import web_argv
+
+__all__ = ["AsgiServer", "SseClient", "SseEvent", "free_port", "stop", "wait_until"]
+
 REPO = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def stop_process(proc: subprocess.Popen | None, timeout: float = 10.0) -> None:
-    """SIGTERM, then SIGKILL after `timeout` seconds."""
-    if proc and proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def wait_until(predicate, timeout: float = 30.0, what: str = "condition"):
@@ -54,10 +41,8 @@ class AsgiServer:
     def start(self) -> AsgiServer:
         # The browser tests lift Django's async guard in the test process; the server keeps it.
         env = {k: v for k, v in self.env.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "polyglot_dtp.asgi:application", "--host", "127.0.0.1",
-             "--port", str(self.port), "--no-access-log", "--timeout-graceful-shutdown", "1"],
-            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(web_argv("127.0.0.1", self.port, graceful_seconds=1),
+                                     cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
         def up() -> bool:
             if self.proc.poll() is not None:
@@ -72,7 +57,7 @@ class AsgiServer:
         return self
 
     def stop(self) -> None:
-        stop_process(self.proc)
+        stop(self.proc)
         if self.proc and self.proc.stderr:
             self.proc.stderr.close()
 
