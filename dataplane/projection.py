@@ -35,8 +35,8 @@ def twin_record(doc: dict[str, Any]) -> dict[str, Any]:
             "status": doc.get("status", ""), "deps": _deps(doc.get("dependencies", {}))}
 
 
-def full_snapshot() -> list[dict[str, Any]]:
-    """Every registered twin, then the list of ids (and declared targets) that may stay in the graph."""
+def full_snapshot(*, blobs: bool = True) -> list[dict[str, Any]]:
+    """Every registered twin (and, with `blobs`, its spec snapshot), then the ids that may stay in the graph."""
     from registry.documents import twin_payload
 
     records: list[dict[str, Any]] = []
@@ -47,7 +47,8 @@ def full_snapshot() -> list[dict[str, Any]]:
         records.append(record)
         keep.add(twin.id)
         keep.update(d["target"] for d in record["deps"])
-        records.append(snapshot_record(twin.tenant, twin.id, doc, twin.updated_at.isoformat()))
+        if blobs:
+            records.append(snapshot_record(twin.tenant, twin.id, doc, twin.updated_at.isoformat()))
     records.append({"k": "twin_all", "ids": sorted(keep)})
     return records
 

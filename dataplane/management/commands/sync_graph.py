@@ -6,8 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from dataplane.projection import full_snapshot
-from dataplane.writers import StoreDown
-from dataplane.writers.graph import GraphWriter
+from dataplane.writers import StoreDown, writer_for
 
 
 class Command(BaseCommand):
@@ -16,8 +15,8 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         if not settings.NEO4J_URL:
             raise CommandError("NEO4J_URL is not set: there is no graph to sync")
-        writer = GraphWriter(settings.NEO4J_URL, settings.NEO4J_USER, settings.NEO4J_PASSWORD)
-        records = [r for r in full_snapshot() if r["k"] in writer.kinds]
+        writer = writer_for("graph")
+        records = full_snapshot(blobs=False)
         try:
             writer.ensure_indexes()
             writer.write(records)
