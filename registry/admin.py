@@ -10,10 +10,17 @@ from .models import PortalEvent, SpecFileError, Stream, Twin, TwinUI, UpdateCmd
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
+    """No add, change or delete: a delete here would remove a twin with no history row and no event."""
+
+    actions = None  # the bulk "delete selected" action goes with the delete permission
+
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
 

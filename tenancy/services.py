@@ -7,11 +7,12 @@ from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group
+from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 
 from .models import Grant, Role, Tenant
 
-__all__ = ["ensure_tenants", "grant", "revoke", "bootstrap_admin", "BOOTSTRAP_USERNAME"]
+__all__ = ["ensure_tenants", "grant", "revoke", "bootstrap_admin", "create_user", "UserExists", "BOOTSTRAP_USERNAME"]
 
 BOOTSTRAP_USERNAME = "admin"
 
@@ -77,3 +78,25 @@ def bootstrap_admin(tenants: Iterable[str]) -> tuple[str, str] | None:
         for tenant in sorted(set(tenants)):
             grant(tenant, Role.ADMIN, user=admin)
     return BOOTSTRAP_USERNAME, password
+
+
+class UserExists(ValueError):
+    """The user name is taken; creating it again would silently change someone else's password."""
+
+
+def create_user(username: str, password: str, *, email: str = "") -> AbstractBaseUser:
+    """Create an ordinary user (no staff rights, no grants): access comes from `grant` afterwards.
+
+    The password goes through the project's password validators, so the
+    command and the admin refuse the same weak passwords.
+    """
+    users = get_user_model()
+    with transaction.atomic():
+        if users.objects.filter(**{users.USERNAME_FIELD: username}).exists():
+            raise UserExists(f"a user named {username!r} exists already; choose another name "
+                             "or change their password with `manage.py changepassword`")
+        user = users(**{users.USERNAME_FIELD: username}, email=email)
+        validate_password(password, user)
+        user.set_password(password)
+        user.save()
+    return user

@@ -15,5 +15,5 @@ def holder(name: str, is_group: bool) -> dict:
     try:
         return {"user": users.objects.get(**{users.USERNAME_FIELD: name})}
     except users.DoesNotExist:
-        raise CommandError(f"no user named {name!r}; create it with `manage.py createsuperuser` "
+        raise CommandError(f"no user named {name!r}; create it with `manage.py create_user` "
                            "or in the admin first") from None
