@@ -204,8 +204,8 @@ SPECTACULAR_SETTINGS = {
 # --- Portal stream (django-eventstream) ---------------------------------------
 # PortalEvent is the stream's storage: an SSE id is a PortalEvent id, so a
 # client resuming with Last-Event-ID reads the missed rows from that table.
-EVENTSTREAM_STORAGE_CLASS = "portal.stream.PortalEventStorage"
-EVENTSTREAM_CHANNELMANAGER_CLASS = "portal.stream.PortalChannelManager"
+EVENTSTREAM_STORAGE_CLASS = "portal.eventstream.PortalEventStorage"
+EVENTSTREAM_CHANNELMANAGER_CLASS = "portal.eventstream.PortalChannelManager"
 # Days PortalEvents are kept (`manage.py prune_events`); an older Last-Event-ID gets a reset.
 DTP_EVENT_RETENTION_DAYS = env.int("DTP_EVENT_RETENTION_DAYS", default=7)
 # Prefix of the stream channel names, so deployments (or test runs) sharing one Redis stay apart.

@@ -13,7 +13,7 @@ urlpatterns = [
     path("api/", include("tenancy.urls")),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
-    # Server-Sent Events (django-eventstream); channels come from ?tenant= (portal.stream).
+    # Server-Sent Events (portal.sse: who may read; portal.eventstream: the stream library); channels come from ?tenant=.
     path("api/portal/stream", stream, name="portal-stream"),
     path("", include("portal.urls")),
 ]

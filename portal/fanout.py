@@ -2,8 +2,9 @@
 
 Without Redis, other processes (the watcher, the ingest) cannot reach this
 process's listeners, so the web process tails the PortalEvent table and hands
-new rows to django-eventstream's listener manager; its own commits wake the
-tailer at once. With Redis, django-eventstream's Redis listener does this job.
+new rows to this process's open streams (portal.eventstream.deliver_local);
+its own commits wake the tailer at once. With Redis, the stream library's
+Redis listener does this job.
 """
 
 from __future__ import annotations
@@ -14,13 +15,11 @@ import threading
 
 from django.conf import settings
 from django.db import DatabaseError, connection
-from django_eventstream.event import Event
-from django_eventstream.views import get_listener_manager
 
 from registry import events as ev
 from registry.models import PortalEvent
 
-from . import health
+from . import eventstream, health
 
 __all__ = ["start_background", "OutboxTailer", "HealthPublisher"]
 
@@ -50,13 +49,12 @@ class OutboxTailer(threading.Thread):
         if self.cursor is None:  # start from now: earlier events reach clients through resume
             last = PortalEvent.objects.order_by("-id").values_list("id", flat=True).first()
             self.cursor = last or 0
-        manager = get_listener_manager()
         while True:
             rows = list(PortalEvent.objects.filter(id__gt=self.cursor).order_by("id")[:BATCH])
             for row in rows:
                 data = ev.event_data(row)
                 for name in ev.channels_for_event(row):
-                    manager.add_to_queues(name, Event(name, row.etype, data, id=row.id))
+                    eventstream.deliver_local(name, row.etype, data, row.id)
                 self.cursor = row.id
             if len(rows) < BATCH:
                 return
@@ -79,7 +77,7 @@ class HealthPublisher(threading.Thread):
         while not self.stop.is_set():
             try:
                 data = json.dumps(health.snapshot(refresh=True))
-                get_listener_manager().add_to_queues(name, Event(name, ev.HEALTH_UPDATE, data))
+                eventstream.deliver_local(name, ev.HEALTH_UPDATE, data)
             except Exception as exc:  # a failing check must not end the loop
                 log.warning("health checks failed: %s", exc)
             finally:
@@ -95,12 +93,12 @@ def start_background() -> None:
     if _started:
         return
     _started = True
-    if not getattr(settings, "EVENTSTREAM_REDIS", None):
+    if not eventstream.redis_enabled():
         tailer = OutboxTailer(settings.DTP_EVENT_POLL_SECONDS)
         try:
             tailer.cursor = PortalEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
         except DatabaseError:
             pass  # not migrated yet: the tailer starts from the first row it finds
-        ev.on_local_publish(tailer.wake.set)
+        eventstream.on_local_publish(tailer.wake.set)
         tailer.start()
     HealthPublisher(settings.DTP_HEALTH_INTERVAL).start()

@@ -18,7 +18,8 @@ from tenancy.tokens import create_token, revoke_own_token, tokens_of
 from . import access, health, queries
 from .charts import series_json, sparkline
 from .graph import dependency_graph
-from .stream import start_cursor, stream_channels
+from .eventstream import start_cursor
+from .stream import stream_channels
 
 # The card the page clones for a twin that appears while it is open.
 TEMPLATE_CARD = queries.Card(id="__id__", name="", tenant="", domain="", status="", streams=0, dependencies=0,

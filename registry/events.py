@@ -2,16 +2,15 @@
 
 Callers hand over drafts while their transaction is open, so an event exists
 exactly when the change it describes was committed. Once the transaction
-commits, the stored events are handed to django-eventstream's fan-out: through
-Redis to every web process when REDIS_URL is set, else to this process's
-listeners (and the web process tails the table for what other processes wrote).
+commits, the stored events are handed to the hooks registered with
+`on_commit` (the portal's stream publisher, portal.eventstream.publish).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,8 +22,8 @@ from django.utils import timezone
 from .models import PortalEvent
 
 __all__ = ["TWIN_UPDATE", "TWIN_DELETE", "SERVICE_UPDATE", "SPEC_ERROR", "HEALTH_UPDATE", "EventDraft", "append",
-           "publish", "event_data", "channel_for_tenant", "channel_for_twin", "channels_for_event", "ALL", "SYSTEM",
-           "HEALTH", "on_local_publish"]
+           "on_commit", "event_data", "channel", "channel_for_tenant", "channel_for_twin", "channels_for_event", "ALL",
+           "SYSTEM", "HEALTH"]
 
 TWIN_UPDATE = "twin.update"
 TWIN_DELETE = "twin.delete"
@@ -40,7 +39,7 @@ SYSTEM = "system"
 HEALTH = "health"
 
 log = logging.getLogger(__name__)
-_local_wakers: list[Callable[[], None]] = []
+_hooks: list[Callable[[list[PortalEvent]], None]] = []
 
 
 @dataclass(frozen=True)
@@ -64,7 +63,7 @@ def append(drafts: Sequence[EventDraft]) -> list[PortalEvent]:
         [PortalEvent(tenant=d.tenant, twin_id=d.twin_id, etype=d.etype, payload=d.payload, created_at=now)
          for d in drafts]
     )
-    transaction.on_commit(lambda: publish(stored))
+    transaction.on_commit(lambda: _committed(stored))
     return stored
 
 
@@ -95,30 +94,19 @@ def event_data(event: PortalEvent) -> str:
     return json.dumps({**event.payload, "event": meta}, cls=DjangoJSONEncoder)
 
 
-def on_local_publish(waker: Callable[[], None]) -> None:
-    """Register a callback run after this process commits events (the web process's outbox tailer)."""
-    _local_wakers.append(waker)
+def on_commit(hook: Callable[[list[PortalEvent]], None]) -> None:
+    """Register a function called with the stored events after each transaction that appended some.
 
-
-def publish(stored: Iterable[PortalEvent]) -> None:
-    """Hand committed events to django-eventstream's fan-out.
-
-    With Redis this is the publish half of django_eventstream.send_event
-    (whose storage half would write a second, non-transactional copy); without
-    it, the local tailer is woken, which dispatches from the table so that
-    events from other processes and from this one take the same road.
+    The portal registers its stream publisher here; the registry itself knows
+    no stream library and no transport.
     """
-    from django_eventstream.eventstream import redis_client
+    if hook not in _hooks:
+        _hooks.append(hook)
 
-    if redis_client is None:
-        for waker in _local_wakers:
-            waker()
-        return
-    try:
-        for event in stored:
-            data = event_data(event)
-            for name in channels_for_event(event):
-                redis_client.publish("events_channel", json.dumps(
-                    {"channel": name, "event_type": event.etype, "data": data, "pub_id": str(event.id)}))
-    except Exception as exc:  # the change is committed; clients catch up from the table on reconnect
-        log.warning("could not publish portal events through Redis: %s", exc)
+
+def _committed(stored: list[PortalEvent]) -> None:
+    for hook in list(_hooks):
+        try:
+            hook(stored)
+        except Exception:  # the change is committed; readers catch up from the table
+            log.exception("a portal event hook failed after commit")

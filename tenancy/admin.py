@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 
 from .models import ApiToken, Grant, Tenant
+from . import services
 
 
 @admin.register(Tenant)
@@ -9,25 +10,9 @@ class TenantAdmin(admin.ModelAdmin):
     search_fields = ["slug", "name"]
 
 
-def _delete_and_cut_streams(queryset) -> int:
-    """Revoking takes effect at once: open portal streams of the users concerned lose those tenants."""
-    from django.db import transaction
-
-    from portal.stream import access_revoked  # the admin is UI: it may reach the portal
-
-    lost = [(g.user, g.tenant_id, g.twin_id) for g in queryset.select_related("user") if g.user is not None]
-    count, _ = queryset.delete()
-    for user, tenant, twin_id in lost:
-        if twin_id:
-            transaction.on_commit(lambda user=user, t=tenant, i=twin_id: access_revoked(user, set(), {(t, i)}))
-        else:
-            transaction.on_commit(lambda user=user, t=tenant: access_revoked(user, {t}))
-    return count
-
-
 @admin.action(description="Revoke the selected grants")
 def revoke_grants(modeladmin: admin.ModelAdmin, request, queryset) -> None:
-    count = _delete_and_cut_streams(queryset)
+    count = services.revoke_grants(queryset)  # open portal streams of the users concerned lose those tenants
     modeladmin.message_user(request, f"Revoked {count} grant(s).", messages.SUCCESS)
 
 
@@ -42,10 +27,10 @@ class GrantAdmin(admin.ModelAdmin):
     readonly_fields = ["created_by", "created_at"]
 
     def delete_model(self, request, obj: Grant) -> None:
-        _delete_and_cut_streams(Grant.objects.filter(pk=obj.pk))
+        services.revoke_grants(Grant.objects.filter(pk=obj.pk))
 
     def delete_queryset(self, request, queryset) -> None:
-        _delete_and_cut_streams(queryset)
+        services.revoke_grants(queryset)
 
     def save_model(self, request, obj: Grant, form, change: bool) -> None:
         if not change:

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
+from django.db.models import QuerySet
 
 from .models import Grant, Role, Tenant
 
-__all__ = ["ensure_tenants", "grant", "revoke", "bootstrap_admin", "create_user", "UserExists", "BOOTSTRAP_USERNAME"]
+__all__ = ["ensure_tenants", "grant", "revoke", "revoke_grants", "on_revoke", "Revocation", "bootstrap_admin", "create_user", "UserExists", "BOOTSTRAP_USERNAME"]
 
 BOOTSTRAP_USERNAME = "admin"
 
@@ -45,6 +47,52 @@ def grant(
     return obj
 
 
+@dataclass(frozen=True)
+class Revocation:
+    """Who lost which grants, handed to the revocation hooks after the deleting transaction commits."""
+
+    users: tuple[AbstractBaseUser, ...]
+    tenants: frozenset[str]
+    twins: frozenset[tuple[str, str]]
+
+
+_revocation_hooks: list[Callable[[Revocation], None]] = []
+
+
+def on_revoke(hook: Callable[[Revocation], None]) -> None:
+    """Register a function told of every revocation once it is committed (the portal cuts open streams)."""
+    if hook not in _revocation_hooks:
+        _revocation_hooks.append(hook)
+
+
+def revoke_grants(grants: QuerySet[Grant]) -> int:
+    """Delete these grants and, once that commits, tell the hooks whose access shrank.
+
+    The one road for every revocation (the admin's action, `manage.py revoke`,
+    any API), so a revoke anywhere ends the open streams that depended on it.
+    A group's grant concerns each of its members.
+    """
+    with transaction.atomic():
+        rows = list(grants.select_related("user", "group"))
+        if not rows:
+            return 0
+        lost: list[Revocation] = []
+        for row in rows:
+            users = (row.user,) if row.user is not None else tuple(row.group.user_set.all())
+            scope = (frozenset(), frozenset({(row.tenant_id, row.twin_id)})) if row.twin_id \
+                else (frozenset({row.tenant_id}), frozenset())
+            lost.append(Revocation(users, *scope))
+        count, _ = Grant.objects.filter(pk__in=[r.pk for r in rows]).delete()
+        transaction.on_commit(lambda: _tell(lost))
+    return count
+
+
+def _tell(lost: list[Revocation]) -> None:
+    for revocation in lost:
+        for hook in list(_revocation_hooks):
+            hook(revocation)
+
+
 def revoke(
     tenant: str,
     *,
@@ -58,8 +106,7 @@ def revoke(
     rows = Grant.objects.filter(tenant_id=tenant, **({"user": user} if user is not None else {"group": group}))
     if twin_id is not None:
         rows = rows.filter(twin_id=twin_id)
-    count, _ = rows.delete()
-    return count
+    return revoke_grants(rows)
 
 
 def bootstrap_admin(tenants: Iterable[str]) -> tuple[str, str] | None:

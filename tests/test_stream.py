@@ -119,7 +119,7 @@ def test_a_last_event_id_older_than_the_retention_window_gets_a_reset(server):
 
 
 def test_a_stored_event_is_sent_once_even_when_the_library_replays_it():
-    from portal.sse import RepeatFilter
+    from portal.eventstream import RepeatFilter
 
     def block(event_id: int) -> str:
         return f'event: twin.update\nid: all:{event_id}\ndata: {{"event": {{"id": {event_id}}}}}\n\n'

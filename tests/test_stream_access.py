@@ -135,3 +135,50 @@ def revoke_in_admin(server: AsgiServer, cookie: dict[str, str], grant_pk: int) -
                                    "_selected_action": grant_pk, "index": 0}).encode()
     headers = {"Cookie": f"{cookie['Cookie']}; csrftoken={csrf_cookie}", "Referer": page_url}
     urllib.request.urlopen(urllib.request.Request(page_url, data=body, headers=headers), timeout=30).read()
+
+
+def token_of(user: User, *, read_only: bool = False) -> str:
+    from tenancy.tokens import create_token
+
+    return create_token(user, name="script", read_only=read_only)[1]
+
+
+@pytest.mark.parametrize("scheme", ["Token", "Bearer"])
+def test_a_script_follows_the_stream_with_an_api_token_under_the_same_tenant_rules(server, scheme):
+    raw = token_of(viewer_of_a(), read_only=True)
+    SseClient(server, "/api/portal/stream?tenant=tenant-b", headers={"Authorization": f"{scheme} {raw}"},
+              expect=403).close()
+    stream = SseClient(server, "/api/portal/stream", headers={"Authorization": f"{scheme} {raw}"})
+    try:
+        assert stream.next(skip=("keep-alive", "health.update", "message")).type == "stream-open"
+        update_runtime("lift-b", {"status": "maintenance"}, source="test:b")  # not this token's tenant
+        update_runtime("lift-a", {"status": "maintenance"}, source="test:a")
+        event = stream.next(skip=("keep-alive", "health.update"))
+        assert event.type == "twin.update" and event.json()["twin"]["id"] == "lift-a"
+    finally:
+        stream.close()
+
+
+def test_a_bad_token_is_a_401_naming_the_problem_not_an_anonymous_stream(server):
+    for header in ("Token not-a-real-token", "Bearer", "Token a b"):
+        response = SseClient(server, "/api/portal/stream", headers={"Authorization": header}, expect=401)
+        response.close()
+
+
+def test_revoking_the_token_ends_the_stream_it_opened(server):
+    from tenancy.tokens import revoke_tokens
+
+    viewer = viewer_of_a()
+    raw = token_of(viewer)
+    stream = SseClient(server, "/api/portal/stream", headers={"Authorization": f"Token {raw}"})
+    try:
+        assert stream.next(skip=("keep-alive", "health.update", "message")).type == "stream-open"
+        assert revoke_tokens(user=viewer) == 1  # the grant stays: only the token goes
+        update_runtime("lift-a", {"status": "maintenance"}, source="test:a")
+        rest = []
+        with pytest.raises(EOFError):
+            while True:
+                rest.append(stream.next(skip=("keep-alive", "health.update")))
+        assert [e for e in rest if "lift-a" in e.data] == []
+    finally:
+        stream.close()
