@@ -11,7 +11,8 @@ The same readiness check runs from the command line, for containers that serve
 no HTTP (the scanner, the ingest) and for their compose healthchecks:
 
     python -m polyglot_dtp.probes ready      # database answers, migrations applied
-    python -m polyglot_dtp.probes mqtt       # the broker in MQTT_URL accepts TCP connections
+    python -m polyglot_dtp.probes mqtt       # the broker in MQTT_URL accepts an MQTT connection
+                                             # (its TLS and credentials included)
 
 Both exit 0 when healthy and 1 otherwise, printing the same JSON as the views.
 """
@@ -20,16 +21,14 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sys
 from dataclasses import asdict, dataclass, field
-from urllib.parse import urlsplit
 
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-MQTT_DEFAULT_PORTS = {"mqtt": 1883, "tcp": 1883, "mqtts": 8883, "ssl": 8883}
+from . import checks
 
 
 @dataclass(frozen=True)
@@ -45,38 +44,14 @@ class Readiness:
 
 
 def check_readiness(alias: str = "default") -> Readiness:
-    """Ask the database for a trivial query, then for the migrations not yet applied to it."""
-    from django.db import DatabaseError, connections
-    from django.db.migrations.executor import MigrationExecutor
-
-    connection = connections[alias]
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-        executor = MigrationExecutor(connection)
-        plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
-    except DatabaseError as exc:
-        # A broken connection is not reused by the next probe.
-        connection.close_if_unusable_or_obsolete()
-        return Readiness(ready=False, database=f"error: {str(exc).strip() or type(exc).__name__}")
-    pending = [f"{migration.app_label}.{migration.name}" for migration, _backwards in plan]
-    return Readiness(ready=not pending, database="ok", pending_migrations=pending)
-
-
-def check_mqtt(url: str, timeout: float = 3.0) -> tuple[bool, str]:
-    """Open (and close) a TCP connection to the broker of an mqtt:// URL."""
-    if not url:
-        return False, "MQTT_URL is not set"
-    parts = urlsplit(url)
-    if parts.scheme not in MQTT_DEFAULT_PORTS or not parts.hostname:
-        return False, f"MQTT_URL={url!r}: expected mqtt://host:port or mqtts://host:port"
-    port = parts.port or MQTT_DEFAULT_PORTS[parts.scheme]
-    try:
-        with socket.create_connection((parts.hostname, port), timeout=timeout):
-            return True, f"{parts.hostname}:{port} accepts connections"
-    except OSError as exc:
-        return False, f"{parts.hostname}:{port}: {exc}"
+    """The database answers a trivial query, then no migration is pending on it."""
+    db = checks.database(alias)
+    if not db.ok:
+        return Readiness(ready=False, database=db.detail)
+    applied = checks.migrations(alias)
+    if applied.state == "down" and not applied.pending:
+        return Readiness(ready=False, database=applied.detail)
+    return Readiness(ready=applied.ok, database="ok", pending_migrations=applied.pending)
 
 
 @never_cache
@@ -110,9 +85,11 @@ def main(argv: list[str]) -> int:
         return 0 if result.ready else 1
     from django.conf import settings
 
-    ok, detail = check_mqtt(settings.MQTT_URL)
-    print(json.dumps({"status": "ok" if ok else "down", "mqtt": detail}))
-    return 0 if ok else 1
+    result = checks.mqtt(settings.MQTT_URL or "", timeout=3.0)
+    if result.state == "off":
+        result = checks.Check("down", "MQTT_URL is not set")
+    print(json.dumps({"status": "ok" if result.ok else "down", "mqtt": result.detail}))
+    return 0 if result.ok else 1
 
 
 if __name__ == "__main__":
