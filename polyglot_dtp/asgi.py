@@ -53,12 +53,7 @@ from django.db import connection  # noqa: E402
 
 connection.close()
 
-if settings.DTP_SERVE_STATIC:
-    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
-
-    application = ASGIStaticFilesHandler(django_application)
-else:
-    application = django_application
+application = django_application  # static files: whitenoise's middleware (settings.DTP_SERVE_STATIC)
 
 # Everything loaded so far lives as long as the process: move it out of the cyclic collector's
 # way, so its passes walk only what requests create (the benchmarks' profile of a list request).

@@ -153,8 +153,15 @@ STATIC_ROOT = Path(env("DTP_STATIC_ROOT", default=str(DATA_DIR / "static")))
 # Where `make run` serves the portal.
 DTP_HOST = env("DTP_HOST", default="127.0.0.1")
 DTP_PORT = env.int("DTP_PORT", default=8000)
-# The ASGI app serves its own static files unless a proxy does it.
+# The app serves its own static files (whitenoise, with caching headers) unless a proxy does it.
 DTP_SERVE_STATIC = env.bool("DTP_SERVE_STATIC", default=True)
+if DTP_SERVE_STATIC:
+    MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+                      "whitenoise.middleware.WhiteNoiseMiddleware")
+# Straight from the apps' static folders, so `make run` needs no collectstatic; files collected into
+# STATIC_ROOT (the container image does) are served as well.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- Twin registry -----------------------------------------------------------
 # Folders scanned for twin.yaml / twin.yml, separated by os.pathsep (":").

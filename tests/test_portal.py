@@ -207,3 +207,22 @@ def test_cards_show_the_ingests_liveness(client, twins):
     update_runtime("lift-001", {"liveness": "stale", "last_seen": "2026-11-26T07:00:00+00:00"}, source="ingest")
     html = card(client.get("/").content.decode())
     assert 'class="live live-stale"' in html and ">stale<" in html and "2026-11-26T07:00:00+00:00" in html
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_server_itself_serves_static_files_with_caching_headers(db_env):
+    import urllib.error
+    import urllib.request
+
+    from tests.browser.server import AsgiServer
+
+    server = AsgiServer({**db_env, "DTP_SCAN_ON_START": "false", "DTP_HEALTH_INTERVAL": "3600"}).start()
+    try:
+        reply = urllib.request.urlopen(f"{server.url}/static/portal/portal.css", timeout=30)
+        assert reply.status == 200 and reply.headers["Content-Type"].startswith("text/css")
+        assert "max-age" in reply.headers.get("Cache-Control", "")  # whitenoise, not Django's dev handler
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            urllib.request.urlopen(f"{server.url}/static/portal/nothing-here.css", timeout=30)
+        assert missing.value.code == 404
+    finally:
+        server.stop()
