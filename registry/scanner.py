@@ -173,18 +173,23 @@ def read_regular_file(path: str, roots: Sequence[str], max_bytes: int) -> bytes:
             raise _outside(path)
         if st.st_size > max_bytes:
             raise _too_big(st.st_size, max_bytes)
-        chunks, size = [], 0
-        while size <= max_bytes:
-            chunk = os.read(fd, max_bytes + 1 - size)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-        if size > max_bytes:  # grew after the fstat
-            raise _too_big(size, max_bytes)
-        return b"".join(chunks)
+        return _read_capped(fd, max_bytes)
     finally:
         os.close(fd)
+
+
+def _read_capped(fd: int, max_bytes: int) -> bytes:
+    """At most `max_bytes`; a file that grew past them since the fstat is refused, not truncated."""
+    chunks, size = [], 0
+    while size <= max_bytes:
+        chunk = os.read(fd, max_bytes + 1 - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    if size > max_bytes:
+        raise _too_big(size, max_bytes)
+    return b"".join(chunks)
 
 
 def _too_big(size: int, max_bytes: int) -> UnreadableFile:

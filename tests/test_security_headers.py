@@ -1,4 +1,5 @@
-"""Response headers: a Content-Security-Policy without inline script on every page; HSTS and secure cookies with DTP_HTTPS."""
+"""Response headers: a Content-Security-Policy without inline script on every page; with DTP_HTTPS, HSTS and
+secure cookies."""
 
 from __future__ import annotations
 
@@ -87,7 +88,8 @@ def _sign_in_through_a_tls_proxy(server: AsgiServer) -> tuple[http.client.HTTPRe
     page.close()
     csrf_cookie = _cookies(login)["csrftoken"].split(";")[0]
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
-    posted = _fetch(server, "POST", "/accounts/login/", f"username=alice&password=pw-alice-9&csrfmiddlewaretoken={token}",
+    form = f"username=alice&password=pw-alice-9&csrfmiddlewaretoken={token}"
+    posted = _fetch(server, "POST", "/accounts/login/", form,
                     {**proxy, "Cookie": csrf_cookie, "Origin": f"https://127.0.0.1:{server.port}",
                      "Content-Type": "application/x-www-form-urlencoded"})
     return login, posted

@@ -14,7 +14,8 @@ WAIT = 20_000  # ms
 
 @pytest.fixture
 def portal(db_env, tree):
-    tree.twin("lift", "lift-001", name="Lift 1", extra="metadata:\n  domain: [lift]\ndependencies:\n  static: [hvac-1]\n")
+    tree.twin("lift", "lift-001", name="Lift 1",
+              extra="metadata:\n  domain: [lift]\ndependencies:\n  static: [hvac-1]\n")
     tree.twin("hvac", "hvac-1", name="HVAC plant", extra="metadata:\n  domain: [energy]\n")
     db_env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     env = {**db_env, "DTP_TWINS_ROOTS": str(tree.root), "REDIS_URL": "", "DTP_HEALTH_INTERVAL": "3600",
