@@ -178,7 +178,7 @@ AUTHENTICATION_BACKENDS = ["tenancy.backends.RateLimitedModelBackend"]
 # addresses or networks, comma-separated). Empty: none, so the peer's own address is the client's.
 DTP_TRUSTED_PROXIES = env.list("DTP_TRUSTED_PROXIES", default=[])
 # Served over HTTPS (behind a TLS-terminating proxy): HSTS, cookies only over HTTPS, and the scheme
-# taken from a trusted proxy's X-Forwarded-Proto.
+# taken from X-Forwarded-Proto, which that proxy must set on every request (overwriting a client's).
 DTP_HTTPS = env.bool("DTP_HTTPS", default=False)
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = DTP_HTTPS
 if DTP_HTTPS:

@@ -141,11 +141,12 @@ def read_regular_file(path: str, roots: Sequence[str], max_bytes: int) -> bytes:
     """The bytes of `path`, if it is a regular file inside `roots` of at most `max_bytes` bytes.
 
     Anything else raises UnreadableFile with a message for the user, and
-    nothing outside the roots is ever opened. The checks are made before the
-    open (so no FIFO or device is opened at all) and again on the open
-    descriptor (so a file swapped for a pipe or an outside link in between is
-    still refused); the open never blocks and never follows a last-component
-    link, and the read itself stops one byte past the limit.
+    nothing outside the roots is ever read. The checks are made before the
+    open (so a FIFO, device or outside file is not even opened) and again on
+    the open descriptor (so a path swapped for a pipe or an outside link in
+    between is still refused before a byte is read); the open never blocks
+    and never follows a last-component link, and the read itself stops one
+    byte past the limit. Other scanners (the models folder) use it too.
     """
     real = os.path.realpath(path)
     real_roots = [os.path.realpath(r) for r in roots]
