@@ -42,4 +42,6 @@ COPY . /app
 RUN python -m compileall -q /app
 USER 10001:10001
 EXPOSE 8000
-CMD ["uvicorn", "polyglot_dtp.asgi:application", "--host", "0.0.0.0", "--port", "8000"]
+# The web process as `make run` starts it (supervisor.web_argv), trusting forwarded headers only from
+# DTP_TRUSTED_PROXIES.
+CMD ["python", "-m", "polyglot_dtp.web", "--host", "0.0.0.0", "--port", "8000"]

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "polyglot_dtp.security.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -159,7 +160,7 @@ if DTP_SERVE_STATIC:
     MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
                       "whitenoise.middleware.WhiteNoiseMiddleware")
 # Straight from the apps' static folders, so `make run` needs no collectstatic; files collected into
-# STATIC_ROOT (the container image does) are served as well.
+# STATIC_ROOT by `manage.py collectstatic` are served as well.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
@@ -175,8 +176,31 @@ DTP_SPEC_MAX_BYTES = env.int("DTP_SPEC_MAX_BYTES", default=256 * 1024)
 # The ASGI web process reconciles the twin roots once when it starts.
 DTP_SCAN_ON_START = env.bool("DTP_SCAN_ON_START", default=True)
 
-# Failed sign-ins, and failed API token checks, allowed per client address and minute before 429.
+# --- Access and headers (tenancy.ratelimit, polyglot_dtp.security) ---------------
+# Failed sign-ins allowed per minute per client address and per user name (a browser that signed in
+# to the account before is held back only by its own failures), and failed API token checks per address.
 DTP_AUTH_FAILURES_PER_MINUTE = env.int("DTP_AUTH_FAILURES_PER_MINUTE", default=10)
+AUTHENTICATION_BACKENDS = ["tenancy.backends.RateLimitedModelBackend"]
+# Proxies whose X-Forwarded-For / X-Forwarded-Proto the web server believes (uvicorn --forwarded-allow-ips:
+# addresses or networks, comma-separated). Empty: none, so the peer's own address is the client's.
+DTP_TRUSTED_PROXIES = env.list("DTP_TRUSTED_PROXIES", default=[])
+# Served over HTTPS (behind a TLS-terminating proxy): HSTS, cookies only over HTTPS, and the scheme
+# taken from X-Forwarded-Proto, which that proxy must set on every request (overwriting a client's).
+DTP_HTTPS = env.bool("DTP_HTTPS", default=False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = DTP_HTTPS
+if DTP_HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = env.int("DTP_HSTS_SECONDS", default=365 * 24 * 3600)
+# The pages' Content-Security-Policy: no inline script, no other origin's script or style.
+DTP_CONTENT_SECURITY_POLICY = env(
+    "DTP_CONTENT_SECURITY_POLICY",
+    default="default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+)
+# Per-user API request throttling (DRF rates such as "600/min"; empty: no limit, as in `make run`).
+# Token and session users are counted per user, anonymous callers per address.
+DTP_API_THROTTLE_USER = env("DTP_API_THROTTLE_USER", default="")
+DTP_API_THROTTLE_ANON = env("DTP_API_THROTTLE_ANON", default="")
 
 # --- REST API ------------------------------------------------------------------
 # Anonymous visitors may read everything (never write): for demos on a closed network only.
@@ -195,6 +219,12 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "registry.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # REMOTE_ADDR is already the client (uvicorn trusts only DTP_TRUSTED_PROXIES): never X-Forwarded-For again.
+    "NUM_PROXIES": 0,
+    "DEFAULT_THROTTLE_CLASSES": [cls for cls, rate in (
+        ("rest_framework.throttling.UserRateThrottle", DTP_API_THROTTLE_USER),
+        ("rest_framework.throttling.AnonRateThrottle", DTP_API_THROTTLE_ANON)) if rate],
+    "DEFAULT_THROTTLE_RATES": {"user": DTP_API_THROTTLE_USER or None, "anon": DTP_API_THROTTLE_ANON or None},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "polyglot-dtp registry API",

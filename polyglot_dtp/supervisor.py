@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 __all__ = ["Child", "default_children", "supervise", "web_argv", "broker_url"]
@@ -29,10 +30,16 @@ class Child:
     env: dict[str, str] | None = None  # added to the supervisor's environment
 
 
-def web_argv(host: str, port: int, graceful_seconds: int = 5) -> list[str]:
-    """The web process: uvicorn serving the ASGI app (also what the tests and benchmarks start)."""
+def web_argv(host: str, port: int, graceful_seconds: int = 5, trusted_proxies: Sequence[str] = ()) -> list[str]:
+    """The web process: uvicorn serving the ASGI app (also what the tests, benchmarks and containers start).
+
+    X-Forwarded-For and -Proto are believed only from `trusted_proxies` (DTP_TRUSTED_PROXIES): uvicorn's
+    own default trusts 127.0.0.1, so without this a forged header from any local peer chose the client
+    address that sign-in limits count.
+    """
+    proxies = ["--forwarded-allow-ips", ",".join(trusted_proxies)] if trusted_proxies else ["--no-proxy-headers"]
     return [sys.executable, "-m", "uvicorn", "polyglot_dtp.asgi:application", "--host", host, "--port", str(port),
-            "--no-access-log", "--lifespan", "off", "--timeout-graceful-shutdown", str(graceful_seconds)]
+            "--no-access-log", "--lifespan", "off", "--timeout-graceful-shutdown", str(graceful_seconds), *proxies]
 
 
 def broker_url(mqtt_url: str, embedded_port: int) -> tuple[str, int | None, str]:
@@ -58,14 +65,15 @@ def broker_url(mqtt_url: str, embedded_port: int) -> tuple[str, int | None, str]
     return f"mqtt://127.0.0.1:{port}", port, note
 
 
-def default_children(host: str, port: int, mqtt_url: str, embedded_port: int | None) -> list[Child]:
+def default_children(host: str, port: int, mqtt_url: str, embedded_port: int | None,
+                     trusted_proxies: Sequence[str] = ()) -> list[Child]:
     py = sys.executable
     data_env = {"MQTT_URL": mqtt_url}
     children = []
     if embedded_port is not None:
         children.append(Child("broker", [py, "-m", "dataplane.broker", "--port", str(embedded_port)]))
     children += [
-        Child("web", web_argv(host, port), data_env),
+        Child("web", web_argv(host, port, trusted_proxies=trusted_proxies), data_env),
         Child("watcher", [py, "manage.py", "scan_twins", "--watch"]),
         Child("ingest", [py, "manage.py", "ingest"], data_env),
         # The sample twin stacks: generators on the declared topics, the lift and HVAC UIs (3001, 3002).
@@ -143,7 +151,7 @@ def main() -> None:
         print(note, flush=True)
     print(f"polyglot-dtp: portal on http://localhost:{port}/, MQTT on {mqtt_url} (Ctrl-C stops everything)",
           flush=True)
-    sys.exit(supervise(default_children(host, port, mqtt_url, embedded_port)))
+    sys.exit(supervise(default_children(host, port, mqtt_url, embedded_port, settings.DTP_TRUSTED_PROXIES)))
 
 
 if __name__ == "__main__":

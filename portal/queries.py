@@ -127,7 +127,9 @@ def twin_detail(twin_id: str, scope: Access, limit: int = 30) -> TwinDetail | No
     streams = list(twin.streams.order_by("id"))
     deps = twin.dependencies or {}
     named = set(deps.get("static", [])) | set(deps.get("dynamic", []))
-    known = set(Twin.objects.filter(pk__in=named).values_list("id", flat=True))
+    # Only twins the viewer may see count as registered: another tenant's existing twin is drawn like a
+    # missing one, so the graph never confirms that an id exists elsewhere.
+    known = set(_visible(Twin.objects.filter(pk__in=named), scope).values_list("id", flat=True))
     dependents = [t for t in _visible(Twin.objects.exclude(pk=twin_id), scope).only("id", "name", "dependencies",
                                                                                          "tenant", "status")
                   if twin_id in (t.dependencies or {}).get("static", []) + (t.dependencies or {}).get("dynamic", [])]

@@ -3,18 +3,26 @@
 The scanner reads the disk and nothing else. The caller tells it which
 content hashes are already registered (`known`), so a rescan of an unchanged
 tree reads and hashes every file but parses none of them.
+
+Nothing on disk may hang it or leak through it: only regular files inside the
+roots are read (`read_regular_file`), a FIFO, socket, device or folder named
+twin.yaml is an error, and a link that leads outside the roots is refused
+without opening, let alone quoting, what it points at.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import stat
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from .spec import DEFAULT_MAX_BYTES, ParsedSpec, SpecError, parse_spec
 
-__all__ = ["SPEC_NAMES", "ScanRootError", "ScannedFile", "Scan", "find_spec_files", "scan"]
+__all__ = ["SPEC_NAMES", "ScanRootError", "UnreadableFile", "ScannedFile", "Scan", "find_spec_files",
+           "read_regular_file", "scan"]
 
 SPEC_NAMES = ("twin.yaml", "twin.yml")
 _SKIP_DIRS = {"node_modules", "__pycache__", "site-packages"}
@@ -24,6 +32,10 @@ Progress = Callable[[int, int], None]
 
 class ScanRootError(Exception):
     """A configured root is missing; scanning it would wrongly retire every twin under it."""
+
+
+class UnreadableFile(Exception):
+    """A path the scanner refuses to read; the message names the path and says what to change."""
 
 
 @dataclass(frozen=True)
@@ -50,12 +62,20 @@ def _is_virtualenv(path: str) -> bool:
     return os.path.isfile(os.path.join(path, "pyvenv.cfg"))
 
 
+def _inside(real: str, real_roots: Sequence[str]) -> bool:
+    return any(real == r or real.startswith(r.rstrip(os.sep) + os.sep) for r in real_roots)
+
+
 def find_spec_files(roots: Sequence[str]) -> Iterator[str]:
     """Yield absolute spec paths under `roots`, in a stable order.
 
-    Symlinked folders are followed, but each real folder is entered once, so
-    a link back up the tree cannot make the walk loop.
+    Symlinked folders inside the roots are followed, but each real folder is
+    entered once, so a link back up the tree cannot make the walk loop. A
+    folder link leading outside the roots is not entered: it is yielded, so
+    that reading it reports the refusal. A folder named twin.yaml is yielded
+    too (and not entered), so that it is an error rather than a silent skip.
     """
+    real_roots = [os.path.realpath(r) for r in roots]
     for root in roots:
         root = os.path.abspath(root)
         if not os.path.isdir(root):
@@ -72,21 +92,110 @@ def find_spec_files(roots: Sequence[str]) -> Iterator[str]:
                 dirnames[:] = []
                 continue
             visited.add((st.st_dev, st.st_ino))
-            dirnames[:] = sorted(
-                d for d in dirnames
-                if not d.startswith(".") and d not in _SKIP_DIRS
-                and not _is_virtualenv(os.path.join(dirpath, d))
-            )
-            for name in sorted(filenames):
-                if name in SPEC_NAMES:
-                    yield os.path.join(dirpath, name)
+            yield from sorted(os.path.join(dirpath, n) for n in filenames if n in SPEC_NAMES)
+            keep = []
+            for d in sorted(dirnames):
+                path = os.path.join(dirpath, d)
+                if d in SPEC_NAMES:
+                    yield path
+                elif d.startswith(".") or d in _SKIP_DIRS:
+                    continue
+                elif os.path.islink(path) and not _inside(os.path.realpath(path), real_roots):
+                    yield path
+                elif not _is_virtualenv(path):
+                    keep.append(d)
+            dirnames[:] = keep
 
 
-def _read(path: str, max_bytes: int) -> bytes:
-    # Read one byte past the limit: enough for the parser to report the size
-    # without loading a huge file.
-    with open(path, "rb") as fh:
-        return fh.read(max_bytes + 1)
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a file"
+
+
+def _not_regular(path: str, mode: int) -> UnreadableFile:
+    return UnreadableFile(f"{os.path.basename(path)} is {_kind(mode)}, not a regular file; "
+                          "a twin spec must be a regular file (remove or rename this one)")
+
+
+def _outside(path: str) -> UnreadableFile:
+    return UnreadableFile(f"{path} is a link that leads outside the twins roots; links are only followed inside "
+                          "DTP_TWINS_ROOTS: copy the file into the tree or add its folder to the roots")
+
+
+def _opened_path(fd: int) -> str | None:
+    """Where an open descriptor really points (Linux /proc), so a path swapped after the checks is caught."""
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        return None
+
+
+def read_regular_file(path: str, roots: Sequence[str], max_bytes: int) -> bytes:
+    """The bytes of `path`, if it is a regular file inside `roots` of at most `max_bytes` bytes.
+
+    Anything else raises UnreadableFile with a message for the user, and
+    nothing outside the roots is ever read. The checks are made before the
+    open (so a FIFO, device or outside file is not even opened) and again on
+    the open descriptor (so a path swapped for a pipe or an outside link in
+    between is still refused before a byte is read); the open never blocks
+    and never follows a last-component link, and the read itself stops one
+    byte past the limit. Other scanners (the models folder) use it too.
+    """
+    real = os.path.realpath(path)
+    real_roots = [os.path.realpath(r) for r in roots]
+    if not _inside(real, real_roots):
+        raise _outside(path)
+    try:
+        st = os.stat(real)
+    except OSError as exc:
+        raise UnreadableFile(f"cannot read the file: {exc.strerror or exc}; check its permissions and links") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise _not_regular(path, st.st_mode)
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(real, flags | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:  # the last component became a link after realpath
+            raise _outside(path) from None
+        raise UnreadableFile(f"cannot read the file: {exc.strerror or exc}; check its permissions and links") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise _not_regular(path, st.st_mode)
+        opened = _opened_path(fd)
+        if opened is not None and not _inside(opened, real_roots):
+            raise _outside(path)
+        if st.st_size > max_bytes:
+            raise _too_big(st.st_size, max_bytes)
+        return _read_capped(fd, max_bytes)
+    finally:
+        os.close(fd)
+
+
+def _read_capped(fd: int, max_bytes: int) -> bytes:
+    """At most `max_bytes`; a file that grew past them since the fstat is refused, not truncated."""
+    chunks, size = [], 0
+    while size <= max_bytes:
+        chunk = os.read(fd, max_bytes + 1 - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    if size > max_bytes:
+        raise _too_big(size, max_bytes)
+    return b"".join(chunks)
+
+
+def _too_big(size: int, max_bytes: int) -> UnreadableFile:
+    return UnreadableFile(f"the file is {size:,} bytes; twin specs are limited to {max_bytes:,} bytes "
+                          "(DTP_SPEC_MAX_BYTES); move bulky content elsewhere")
 
 
 def scan(
@@ -102,11 +211,11 @@ def scan(
     files: list[ScannedFile] = []
     for n, path in enumerate(paths, 1):
         try:
-            data = _read(path, max_bytes)
-        except OSError as exc:
-            reason = exc.strerror or str(exc)
-            error = SpecError(path, 1, 1, f"cannot read the file: {reason}; check its permissions and links")
-            files.append(ScannedFile(path, "", ParsedSpec(path, None, (error,))))
+            data = read_regular_file(path, roots, max_bytes)
+        except UnreadableFile as exc:
+            files.append(ScannedFile(path, "", ParsedSpec(path, None, (SpecError(path, 1, 1, str(exc)),))))
+            if progress is not None:
+                progress(n, len(paths))
             continue
         digest = hashlib.sha256(data).hexdigest()
         parsed = None if known.get(path) == digest else parse_spec(data, path, max_bytes=max_bytes)

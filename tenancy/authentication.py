@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import authentication, exceptions
 
-from .ratelimit import WINDOW_SECONDS, blocked, client_address, record_failure
+from .ratelimit import WINDOW_SECONDS, client_address, record_token_failure, token_blocked
 from .tokens import find_token
 
 
@@ -15,9 +15,6 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         header = authentication.get_authorization_header(request).split()
         if not header or header[0].lower().decode(errors="replace") not in self.keywords:
             return None
-        address = client_address(request)
-        if blocked("token", address):
-            raise exceptions.Throttled(wait=WINDOW_SECONDS, detail="Too many failed token checks from this address.")
         if len(header) != 2:
             raise exceptions.AuthenticationFailed("Authorization header must be 'Token <token>' or 'Bearer <token>'.")
         try:
@@ -25,10 +22,13 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed("The token contains characters that tokens never have.") from None
         token = find_token(raw)
-        if token is None or not token.user.is_active:
-            record_failure("token", address)
-            raise exceptions.AuthenticationFailed("Invalid or revoked token.")
-        return token.user, token
+        if token is not None and token.user.is_active:
+            return token.user, token  # a valid token cannot be guessed: never refused for others' failures
+        address = client_address(request)
+        if token_blocked(address):
+            raise exceptions.Throttled(wait=WINDOW_SECONDS, detail="Too many failed token checks from this address.")
+        record_token_failure(address)
+        raise exceptions.AuthenticationFailed("Invalid or revoked token.")
 
     def authenticate_header(self, request) -> str:
         return 'Token realm="api"'

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 
 import pytest
@@ -226,3 +227,26 @@ def test_the_server_itself_serves_static_files_with_caching_headers(db_env):
         assert missing.value.code == 404
     finally:
         server.stop()
+
+
+def test_the_graph_draws_another_tenants_twin_exactly_like_a_missing_one(tree, scan_cmd, django_user_model):
+    from tenancy.services import grant
+
+    tree.twin("lift", "lift-a", extra="dependencies:\n  static: [secret-b, ghost-b]\n")
+    tree.twin("other", "secret-b", tenant="globex")
+    assert scan_cmd(str(tree.root)).code == 0
+    viewer = django_user_model.objects.create_user("viewer", password="x")
+    grant("acme", "viewer", user=viewer)
+    client = Client()
+    client.force_login(viewer)
+
+    html = client.get("/twins/lift-a/").content.decode()
+
+    def node(twin_id: str) -> str:
+        start = html.rindex("<g ", 0, html.index(f"<title>{twin_id} "))
+        drawn = html[start:html.index("</g>", start)].replace(twin_id, "ID")
+        return re.sub(r' y="\d+"', "", drawn)  # one row below the other
+
+    assert node("secret-b") == node("ghost-b") and "node-missing" in node("secret-b")
+    assert "/twins/secret-b/" not in html
+    assert client.get("/twins/secret-b/").status_code == 404

@@ -38,7 +38,7 @@ def test_a_new_spec_creates_the_twin_its_streams_card_history_and_one_event(tree
     result = scan_cmd(str(tree.root))
 
     assert result.code == 0, result.err
-    assert "2 created, 0 updated, 0 unchanged, 0 deprecated, 0 errors" in result.out
+    assert "2 created, 0 updated, 0 unchanged, 0 deprecated, 0 with errors" in result.out
     twin = Twin.objects.get(pk="lift-001")
     assert (twin.name, twin.tenant, twin.status, twin.source, twin.source_path) == (
         "Lift 1", "acme", "active", "file", str(path))

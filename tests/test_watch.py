@@ -31,3 +31,23 @@ def test_the_watcher_applies_an_edit_a_new_file_and_a_removal(tree, manage):
 
     watcher.terminate()
     assert watcher.wait(timeout=15) == 0
+
+
+def test_the_watcher_reports_a_fifo_and_keeps_going(tree, manage):
+    import os
+
+    from registry.models import SpecFileError
+
+    watcher = manage("scan_twins", "--watch", str(tree.root))
+    assert any(line.startswith("Watching") for line in iter(watcher.stdout.readline, "")), watcher.stderr.read()
+
+    (tree.root / "pipe").mkdir()
+    os.mkfifo(tree.root / "pipe" / "twin.yaml")
+    error = wait_until(lambda: SpecFileError.objects.filter(path=str(tree.root / "pipe" / "twin.yaml")).first(),
+                       what="the FIFO's error")
+    assert "not a regular file" in error.message
+
+    tree.twin("hvac", "hvac-1")  # the rescan after the FIFO did not hang
+    wait_until(lambda: Twin.objects.filter(pk="hvac-1").exists(), what="the next file")
+    watcher.terminate()
+    assert watcher.wait(timeout=15) == 0

@@ -161,12 +161,13 @@ def reconcile_scan(scan_: Scan, *, prune: bool = False, dry_run: bool = False) -
         for twin_id in sorted(released - reclaimed):
             reason = "file removed" if twins[twin_id].source_path not in by_file else "file now defines another id"
             _retire(plan, twins[twin_id], reason, prune)
-        report.unchanged += sum(1 for f in scan_.files if f.parsed is None)
         _dependency_warnings(plan, winners)
         _write_errors(plan, scan_, conflicts)
         plan.flush()
         report.errors = [SpecError(e.path, e.line, e.column, e.message)
                          for e in SpecFileError.objects.filter(_under(scan_.roots, "path"))]
+        failed = {e.path for e in report.errors}  # a broken file left as it was is an error, not "unchanged"
+        report.unchanged += sum(1 for f in scan_.files if f.parsed is None and f.path not in failed)
         if dry_run:
             transaction.set_rollback(True)
         else:  # the portal's Scanner badge; not an event, so a no-op rescan stays silent

@@ -33,6 +33,7 @@ class AsgiServer:
     env: dict[str, str]
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen | None = None
+    trusted_proxies: tuple[str, ...] = ()  # DTP_TRUSTED_PROXIES, as supervisor.main passes it
 
     @property
     def url(self) -> str:
@@ -41,7 +42,8 @@ class AsgiServer:
     def start(self) -> AsgiServer:
         # The browser tests lift Django's async guard in the test process; the server keeps it.
         env = {k: v for k, v in self.env.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
-        self.proc = subprocess.Popen(web_argv("127.0.0.1", self.port, graceful_seconds=1),
+        self.proc = subprocess.Popen(web_argv("127.0.0.1", self.port, graceful_seconds=1,
+                                              trusted_proxies=self.trusted_proxies),
                                      cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
         def up() -> bool:

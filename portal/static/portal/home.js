@@ -156,6 +156,8 @@
     if (!form) return;
     var params = new URLSearchParams(location.search);
     ["tenant", "status", "domain", "q"].forEach(function (k) { if (params.get(k)) form[k].value = params.get(k); });
+    // Filtering is live; Enter in the search box must not reload the page (no inline handler: the CSP forbids it).
+    form.addEventListener("submit", function (e) { e.preventDefault(); });
     form.addEventListener("input", applyFilters);
     form.addEventListener("change", applyFilters);
     applyFilters();

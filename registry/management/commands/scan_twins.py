@@ -26,6 +26,11 @@ def _shown(path: str) -> str:
     return os.path.relpath(path, cwd) if path.startswith(cwd + os.sep) else path
 
 
+def files_with_errors(report: ScanReport) -> int:
+    """Files, not messages: so that files = created + updated + unchanged + with errors."""
+    return len({e.path for e in report.errors})
+
+
 def format_error(error: SpecError) -> str:
     return f"{_shown(error.path)}:{error.line}:{error.column}: {error.message}"
 
@@ -96,7 +101,7 @@ class Command(BaseCommand):
         where = ", ".join(_shown(r) for r in roots)
         if validate_only:
             self.stdout.write(f"Checked {report.files} files under {where}: {report.unchanged} valid, "
-                              f"{len(report.errors)} errors")
+                              f"{files_with_errors(report)} with errors")
         else:
             verb = "Would apply" if report.dry_run else "Scanned"
             deleted = f", {len(report.deleted)} deleted" if report.deleted else ""
@@ -104,7 +109,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{verb} {report.files} files under {where}{took}: "
                 f"{len(report.created)} created, {len(report.updated)} updated, {report.unchanged} unchanged, "
-                f"{len(report.deprecated)} deprecated{deleted}, {len(report.errors)} errors"
+                f"{len(report.deprecated)} deprecated{deleted}, {files_with_errors(report)} with errors"
             )
             for word, ids in (("create", report.created), ("update", report.updated),
                               ("deprecate", report.deprecated), ("delete", report.deleted)):
