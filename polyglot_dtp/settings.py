@@ -8,6 +8,7 @@ machine with nothing configured: SQLite under ``var/``, in-process events.
 from __future__ import annotations
 
 import os
+import warnings
 import secrets
 from pathlib import Path
 
@@ -163,6 +164,8 @@ if DTP_SERVE_STATIC:
 # STATIC_ROOT by `manage.py collectstatic` are served as well.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+# An absent STATIC_ROOT is the normal case (no collectstatic ran): not worth a warning per process.
+warnings.filterwarnings("ignore", message="No directory at: ", category=UserWarning)  # whitenoise
 
 # --- Twin registry -----------------------------------------------------------
 # Folders scanned for twin.yaml / twin.yml, separated by os.pathsep (":").
