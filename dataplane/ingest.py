@@ -1,7 +1,8 @@
 """The ingest service: MQTT messages in, one batch per store out, acknowledged once spooled.
 
-paho-mqtt's network thread decodes and buffers each message; a ticker thread
-flushes the buffer into the pipeline (each store's spool, fsync'd) every
+paho-mqtt's network thread decodes and buffers each message (routing from
+an in-memory map, never the database); a flusher thread moves the buffer
+into the pipeline (each store's spool, fsync'd) every
 `flush_seconds`, when it holds `batch_size` records or when `max_unacked`
 messages wait for their acknowledgement, and only then acknowledges those
 messages to the broker (paho's manual acknowledgement), in the order they
@@ -10,10 +11,11 @@ was not acknowledged, and the broker sends it again to the same persistent
 session (a stable client id, clean_session False / MQTT 5 clean_start False
 with a session expiry), where the observation key absorbs the duplicates.
 
-The ticker also reports liveness to the registry, projects registry changes
-to the graph and the blob store, and writes this worker's status for the
-portal; those need the database and are retried with backoff while it is
-away, without holding up the spooling. Nothing in a message can stop the
+A ticker thread does what needs the registry's database: reloads the topic
+map when the registry changed, announces alerts as portal events, reports
+liveness, projects registry changes to the graph and the blob store, and
+writes this worker's status for the portal. While the database is away it
+retries with backoff; spooling and acknowledging go on meanwhile. Nothing in a message can stop the
 loop: what does not fit is counted per reason and logged once per topic and
 reason per REJECT_LOG_SECONDS.
 """
@@ -107,7 +109,7 @@ class IngestService:
         self.started_at = datetime.now(timezone.utc)
         self.client_id = config.client_id or default_client_id(config.worker)
         self._buffer: list[dict[str, Any]] = []
-        self._alerts: list[Alert] = []
+        self._alerts: list[Alert] = []  # spooled; their portal events wait for the ticker
         self._unacked: list[tuple[int, int, int]] = []  # (connection, mid, qos) in the order received
         self._connection = 0  # counts (re)connections: an ack belongs to the connection that delivered it
         self._rejects = RejectLog()
@@ -115,6 +117,8 @@ class IngestService:
         self._stop = threading.Event()
         self._flush_now = threading.Event()
         self._ticker = threading.Thread(target=self._tick_loop, name="ingest-ticker", daemon=True)
+        self._flusher = threading.Thread(target=self._flush_loop, name="ingest-flush", daemon=True)
+        self._next_status = 0.0
         self._client = self._make_client()
 
     # --- MQTT ---------------------------------------------------------------------
@@ -132,6 +136,7 @@ class IngestService:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
         return client
 
     def subscriptions(self) -> list[str]:
@@ -145,11 +150,18 @@ class IngestService:
         with self._lock:
             self._connection += 1  # messages not acknowledged yet come again on this connection
             self._unacked.clear()
-        self.connected = True
         client.subscribe([(t, 1) for t in self.subscriptions()])
         resumed = "resumed its session" if getattr(flags, "session_present", False) else "started a new session"
         log.info("ingest %s connected to %s (%s), subscribed to %s", self.client_id, self.config.broker.display,
                  resumed, ", ".join(self.subscriptions()))
+
+    def _on_subscribe(self, _client: mqtt.Client, _userdata: Any, _mid: int, reasons: Any, _props: Any) -> None:
+        failed = [r for r in reasons if getattr(r, "is_failure", False)]
+        if failed:
+            log.error("MQTT broker %s refused the subscription to %s: %s", self.config.broker.display,
+                      ", ".join(self.subscriptions()), ", ".join(str(r) for r in failed))
+            return
+        self.connected = True  # connected *and* subscribed: what the status (and the tests) wait for
 
     def _on_disconnect(self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any) -> None:
         self.connected = False
@@ -191,8 +203,6 @@ class IngestService:
         self.liveness.seen(route.twin, received)
         with self._lock:
             self._buffer.append(item.record())
-            if isinstance(item, Alert):
-                self._alerts.append(item)
             full = len(self._buffer) >= self.config.batch_size
         self.counts["accepted.alert" if isinstance(item, Alert) else "accepted.observation"] += 1
         if full:
@@ -202,7 +212,6 @@ class IngestService:
         """Spool the buffered records in every store's lane, then acknowledge their messages; returns how many."""
         with self._lock:
             records, self._buffer = self._buffer, []
-            alerts, self._alerts = self._alerts, []
             acks, self._unacked = self._unacked, []
             connection = self._connection
         try:
@@ -211,29 +220,47 @@ class IngestService:
         except BaseException:
             with self._lock:  # nothing is acknowledged; the next flush tries again
                 self._buffer[:0] = records
-                self._alerts[:0] = alerts
                 if connection == self._connection:
                     self._unacked[:0] = acks
             raise
+        alerts = [Alert.from_record(r) for r in records if r["k"] == "event"]
+        if alerts:
+            with self._lock:  # the event_log rows are spooled; the portal events wait for the ticker
+                self._alerts.extend(alerts)
+                del self._alerts[:-10_000]
         for conn, mid, qos in acks:
             if conn == connection:  # an older connection's messages are sent again by the broker
                 self._client.ack(mid, qos)
-        if alerts:
-            self._announce(alerts)
         return len(records)
 
-    def _announce(self, alerts: list[Alert]) -> None:
+    def _flush_loop(self) -> None:
+        while not self._stop.is_set():
+            self._flush_now.wait(self.config.flush_seconds)
+            self._flush_now.clear()
+            try:
+                self.flush()
+            except Exception:
+                log.exception("ingest flush failed; the messages stay unacknowledged and are spooled next time")
+                self._stop.wait(1.0)
+
+    def announce_alerts(self) -> int:
+        """Portal events for the spooled alerts (needs the database; kept for the next tick if it is away)."""
         from registry import events
         from registry.reconcile import announce
 
+        with self._lock:
+            alerts, self._alerts = self._alerts, []
+        if not alerts:
+            return 0
         try:
             announce([events.EventDraft(a.tenant, ALERT_EVENT, {"twin_id": a.twin, "severity": a.severity,
                                                                 "time": a.time.isoformat(), "alert": a.body}, a.twin)
                       for a in alerts])
         except Exception:
-            with self._lock:  # the event_log rows are spooled; the portal events wait for the database
-                self._alerts[:0] = alerts[-10_000:]
+            with self._lock:
+                self._alerts[:0] = alerts
             raise
+        return len(alerts)
 
     # --- the ticker -------------------------------------------------------------
     def report_liveness(self, now: datetime | None = None) -> dict[str, dict[str, Any]]:
@@ -260,9 +287,11 @@ class IngestService:
         IngestStatus.objects.filter(updated_at__lt=now - timedelta(days=1)).delete()
 
     def _bookkeeping(self) -> None:
-        """What needs the registry's database: projections, liveness, this worker's status."""
+        """What needs the registry's database: routes, alerts, projections, liveness, this worker's status."""
         from .projection import project_once
 
+        self.routes.refresh()
+        self.announce_alerts()
         if self.config.project:
             while project_once(self.pipeline.submit):
                 pass
@@ -272,16 +301,8 @@ class IngestService:
             self._next_status = time.monotonic() + self.config.status_seconds
 
     def _tick_loop(self) -> None:
-        self._next_status = 0.0
         retry_at, backoff = 0.0, 1.0
-        while not self._stop.is_set():
-            self._flush_now.wait(self.config.flush_seconds)
-            self._flush_now.clear()
-            try:
-                self.flush()
-            except Exception:
-                log.exception("ingest flush failed; the messages stay unacknowledged and come again")
-                self._stop.wait(1.0)
+        while not self._stop.wait(self.config.flush_seconds):
             if time.monotonic() < retry_at:
                 continue
             try:
@@ -309,13 +330,15 @@ class IngestService:
         else:
             self._client.connect_async(broker.host, broker.port, keepalive=30)
         self._client.loop_start()
+        self._flusher.start()
         self._ticker.start()
 
     def stop(self) -> None:
         """Spool and acknowledge what was received, then leave the broker (the session stays)."""
         self._stop.set()
         self._flush_now.set()
-        self._ticker.join(timeout=10)
+        self._flusher.join(timeout=10)
+        self._ticker.join(timeout=30)
         try:
             self.flush()
         except Exception:
@@ -324,6 +347,7 @@ class IngestService:
         self._client.loop_stop()
         self.pipeline.stop()
         try:
+            self.announce_alerts()
             self.write_status()
         except Exception as exc:
             log.warning("ingest could not write its final status: %s", exc)

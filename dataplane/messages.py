@@ -65,8 +65,12 @@ class Alert:
     body: dict[str, Any]
 
     def record(self) -> dict[str, Any]:
-        return {"k": "event", "time": self.time.isoformat(), "twin": self.twin, "severity": self.severity,
-                "kind": "alert", "body": self.body}
+        return {"k": "event", "time": self.time.isoformat(), "twin": self.twin, "tenant": self.tenant,
+                "severity": self.severity, "kind": "alert", "body": self.body}
+
+    @classmethod
+    def from_record(cls, r: dict[str, Any]) -> "Alert":
+        return cls(datetime.fromisoformat(r["time"]), r["twin"], r.get("tenant", ""), r["severity"], r["body"])
 
 
 @dataclass(frozen=True)

@@ -88,20 +88,23 @@ class RouteCache:
         return self._map
 
     def current(self) -> TopicMap:
-        """The map, refreshed when due; the last one loaded while the database is away."""
+        """The map as last loaded: never touches the database (the MQTT thread calls this per message)."""
+        return self._map
+
+    def refresh(self) -> TopicMap:
+        """Reload the map if the registry changed (checked at most every check_seconds); on a database
+        error keep the last one, note why in `stale`, and try again at the next check."""
         now = time.monotonic()
         if now - self._checked < self.check_seconds and self._mark is not None:
             return self._map
         with self._lock:
-            if now - self._checked < self.check_seconds and self._mark is not None:
-                return self._map
             try:
                 self._refresh(now)
             except Exception as exc:  # the database is away: keep routing with what we know
                 self._checked = now
                 if not self.stale:
                     log.warning("the registry database does not answer (%s); routing with the last known map", exc)
-                self.stale = str(exc)[:300]
+                self.stale = str(exc).strip()[:300]
                 self._close_connection()
         return self._map
 
