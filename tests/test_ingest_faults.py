@@ -299,6 +299,17 @@ def test_a_refused_record_is_dead_lettered_and_the_good_ones_behind_it_are_store
 
 
 # --- PostgreSQL stopped mid-run ----------------------------------------------------------------
+def spooled_values(folder: Path) -> set[float]:
+    """The observation values waiting in the timescale spool (batches written by the ingest)."""
+    values = set()
+    for batch in (folder / "spool" / "timescale").glob("*.batch.json"):
+        try:
+            values |= {r["value"] for r in json.loads(batch.read_bytes()) if r["k"] == "obs"}
+        except (OSError, ValueError):  # removed while we read it: written to the store
+            pass
+    return values
+
+
 def test_postgres_stopped_and_restarted_mid_run_loses_nothing(postgres, broker, tmp_path, tree):
     import psycopg
 
@@ -331,7 +342,12 @@ def test_postgres_stopped_and_restarted_mid_run_loses_nothing(postgres, broker, 
         wait_connected(status, ingest.start(), ingest.log, datetime.now(timezone.utc))
         send(0, 1000)
         postgres.stop()  # the registry and the observation store at once
-        send(1000, 2000)
+        # Through the outage in bursts, each awaited in the timescale spool, so the outage spans
+        # many of the ingest's registry checks while messages keep arriving.
+        for first in range(1000, 2000, 50):
+            send(first, first + 50)
+            wait_until(lambda: spooled_values(tmp_path) >= {float(first + 49)} or ingest.proc.poll() is not None,
+                       what=f"message {first + 49} in the spool during the outage")
         postgres.start()
         send(2000, MESSAGES)
         wait_until(lambda: rows() >= MESSAGES or ingest.proc.poll() is not None, timeout=DEADLINE,
