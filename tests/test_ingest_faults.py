@@ -207,12 +207,13 @@ def empty_data_tables():
 
 
 @pytestmark_db
+@pytest.mark.parametrize("shared_group", ["", "ingest"], ids=["mqtt311-session", "mqtt5-shared-session"])
 def test_a_sigkilled_ingest_loses_nothing_after_its_restart(tree, scan_cmd, db_env, broker, tmp_path,
-                                                            empty_data_tables):
+                                                            empty_data_tables, shared_group):
     prefix = f"dtp/t{secrets.token_hex(4)}"
     tree.write("pump/twin.yaml", pump_yaml(prefix))
     assert scan_cmd(str(tree.root)).code == 0
-    ingest = Ingest(ingest_env(db_env, broker, prefix, tmp_path), tmp_path)
+    ingest = Ingest(ingest_env(db_env, broker, prefix, tmp_path, DTP_INGEST_SHARED_GROUP=shared_group), tmp_path)
     send = publisher(broker, f"{prefix}/pump-1/flow")
     try:
         since = datetime.now(timezone.utc)
@@ -230,6 +231,7 @@ def test_a_sigkilled_ingest_loses_nothing_after_its_restart(tree, scan_cmd, db_e
     total, distinct = _django_rows("pump-1")
     assert distinct == MESSAGES, f"{MESSAGES - distinct} lost ({at_kill} rows at the kill)\n{ingest.log()[-3000:]}"
     assert total == MESSAGES  # the redelivered duplicates were absorbed by the (twin, signal, time) key
+    assert "resumed its session" in (tmp_path / "ingest-1.log").read_text()  # the restart, not a new session
 
 
 # --- a record the store refuses ----------------------------------------------------------------
