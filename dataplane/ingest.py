@@ -228,9 +228,10 @@ class IngestService:
             with self._lock:  # the event_log rows are spooled; the portal events wait for the ticker
                 self._alerts.extend(alerts)
                 del self._alerts[:-10_000]
-        for conn, mid, qos in acks:
-            if conn == connection:  # an older connection's messages are sent again by the broker
-                self._client.ack(mid, qos)
+        with self._lock:  # a reconnect (which renumbers) cannot slip between the check and the acks
+            for conn, mid, qos in acks:
+                if conn == self._connection:  # an older connection's messages are sent again by the broker
+                    self._client.ack(mid, qos)
         return len(records)
 
     def _flush_loop(self) -> None:

@@ -94,20 +94,24 @@ def test_the_ingest_counts_each_reason_and_logs_it_once_per_topic(tree, scan_cmd
         bad = [b'{"value": 17, "signal": "temp\\u0000nul"}',
                json.dumps({"value": 1, "ts": (now + timedelta(minutes=10)).isoformat()}).encode(),
                json.dumps({"value": 1, "ts": (now - timedelta(days=4000)).isoformat()}).encode()]
-        payloads = bad * 3 + [b'{"value": 4.5}']
-        publish.multiple([{"topic": f"{prefix}/pump-1/flow", "payload": p, "qos": 1} for p in payloads],
-                         hostname="127.0.0.1", port=1883)
+        # More rejected messages than the broker lets wait unacknowledged (Mosquitto: 20): the good one
+        # behind them arrives only if rejected messages are acknowledged too.
+        payloads = bad * 8 + [b'{"value": 4.5}']
+        messages = [{"topic": f"{prefix}/nobody/declares/{i}", "payload": b'{"value": 1}', "qos": 1}
+                    for i in range(10)] + [{"topic": f"{prefix}/pump-1/flow", "payload": p, "qos": 1}
+                                           for p in payloads]
+        publish.multiple(messages, hostname="127.0.0.1", port=1883)
 
         def counts() -> dict[str, int]:
             found = [s.report.get("counts", {}) for s in IngestStatus.objects.all()]
-            return found[0] if found and found[0].get("received", 0) >= len(payloads) else {}
+            return found[0] if found and found[0].get("received", 0) >= len(messages) else {}
 
         got = wait_until(counts, what="the status with every message counted")
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-    assert got["rejected.bad_text"] == 3 and got["rejected.ts_future"] == 3 and got["rejected.ts_past"] == 3
-    assert got["accepted.observation"] == 1
+    assert got["rejected.bad_text"] == 8 and got["rejected.ts_future"] == 8 and got["rejected.ts_past"] == 8
+    assert got["rejected.unknown_topic"] == 10 and got["accepted.observation"] == 1
     text = log_path.read_text()
     for why in ("bad_text", "ts_future", "ts_past"):
         assert text.count(f"rejected ({why})") == 1, text[-3000:]

@@ -79,7 +79,7 @@ class InfluxWriter:
         when = datetime.now(timezone.utc).isoformat()
         try:
             self.write([{"k": "obs", "time": when, "twin": "_smoke", "signal": marker, "value": 1.0}])
-        except StoreDown as exc:
+        except (StoreDown, StoreRefused) as exc:
             return Probe(False, False, str(exc))
         flux = (f'from(bucket: "{self.bucket}") |> range(start: -10m) '
                 f'|> filter(fn: (r) => r._measurement == "observation" and r.twin == "_smoke" '

@@ -159,7 +159,7 @@ class SqlWriter:
         try:
             self.write([{"k": "obs", "time": now, "twin": "_smoke", "signal": marker, "value": 1.0,
                          "unit": "", "quality": "good"}])
-        except StoreDown as exc:
+        except (StoreDown, StoreRefused) as exc:
             return Probe(False, False, str(exc))
         param = "%s" if self.vendor == "postgresql" else "?"
         try:
