@@ -54,6 +54,7 @@ class Lane:
         self.spool = Spool(spool_dir / writer.name, max_bytes)
         self.dead = DeadLetters(spool_dir / "deadletter")
         self.dead_letters = self.dead.count(writer.name)
+        self._dead_logged_at = -60.0
         self._wake = threading.Condition()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"lane-{writer.name}", daemon=True)
@@ -124,8 +125,10 @@ class Lane:
                 return
             self.dead.put(self.writer.name, records[0], str(exc))
             self.dead_letters += 1
-            log.error("%s refused a record; it is kept in the dead-letter (manage.py deadletter list): %s",
-                      self.writer.name, exc)
+            if time.monotonic() - self._dead_logged_at >= 60:  # one line a minute, however many are refused
+                self._dead_logged_at = time.monotonic()
+                log.error("%s refused a record; it is kept in the dead-letter (%d so far; manage.py deadletter "
+                          "list): %s", self.writer.name, self.dead_letters, exc)
             return
         self.written += len(records)
 
