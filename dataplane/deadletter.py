@@ -20,6 +20,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from .spool import fsync_dir
+
 __all__ = ["DeadLetter", "DeadLetters", "Replayed", "replay"]
 
 _SUFFIX = ".dead.json"
@@ -59,7 +61,7 @@ class DeadLetters:
             os.fsync(handle.fileno())
         path = folder / f"{stem}{_SUFFIX}"
         os.replace(tmp, path)
-        _fsync_dir(folder)
+        fsync_dir(folder)
         return DeadLetter(f"{store}/{stem}", store, reason, doc["time"], record, path)
 
     def count(self, store: str | None = None) -> int:
@@ -91,14 +93,6 @@ class DeadLetters:
         tmp = letter.path.with_suffix(".tmp")
         tmp.write_text(json.dumps(doc, ensure_ascii=True), encoding="utf-8")
         os.replace(tmp, letter.path)
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 @dataclass(frozen=True)

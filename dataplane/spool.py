@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Spool", "SpoolFull", "SpoolState"]
+__all__ = ["Spool", "SpoolFull", "SpoolState", "fsync_dir"]
 
 _SUFFIX = ".batch.json"
 
@@ -56,7 +56,10 @@ class Spool:
         return self.folder / f"{seq:016d}{_SUFFIX}"
 
     def put(self, records: list[dict[str, Any]]) -> int:
-        """Append a batch durably (fsync'd, renamed into place); returns its sequence number."""
+        """Append a batch durably (fsync'd, renamed into place, the folder fsync'd); returns its sequence number.
+
+        The ingest acknowledges messages to the broker once this returns.
+        """
         data = json.dumps(records, separators=(",", ":")).encode()
         with self._lock:
             if self._entries and self._bytes + len(data) > self.max_bytes:
@@ -69,6 +72,7 @@ class Spool:
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(tmp, self._path(seq))
+            fsync_dir(self.folder)  # the rename itself survives a power cut, not only a killed process
             self._entries.append((seq, len(data), len(records), time.time()))
             self._bytes += len(data)
             self._records += len(records)
@@ -95,3 +99,12 @@ class Spool:
         with self._lock:
             oldest = time.time() - self._entries[0][3] if self._entries else None
             return SpoolState(len(self._entries), self._records, self._bytes, oldest)
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make the entries of `folder` (a rename into it) durable."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
