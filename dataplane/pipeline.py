@@ -7,9 +7,9 @@ dropping anything.
 
 A batch the store refuses for its content (StoreRefused) is split in halves
 until the refused records are alone; each of those goes to the dead-letter
-with the store's reason, the rest is written, and the lane goes on. Records
-written before a transient failure cut such a split short are written again
-on the retry: the observation key (twin, signal, time) absorbs them.
+with the store's reason, the rest is written, and the lane goes on. When a
+transient failure cuts such a split short, the spooled batch shrinks to the
+parts not yet done, so nothing is written or dead-lettered twice.
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ class Lane:
                 continue
             seq, records = head
             try:
-                self._deliver(records)
+                self._deliver(seq, records)
             except StoreDown as exc:
                 self.failures += 1
                 self.state, self.detail = "retrying", str(exc)
@@ -110,27 +110,41 @@ class Lane:
             self.spool.pop(seq)
             self.state, self.detail, backoff = "ok", "", BACKOFF_START
 
-    def _deliver(self, records: list[dict[str, Any]]) -> None:
-        """Write the records; isolate what the store refuses (bisecting) and dead-letter it.
+    def _deliver(self, seq: int, records: list[dict[str, Any]]) -> None:
+        """Write the batch; isolate what the store refuses (bisecting) and dead-letter it.
 
-        StoreDown from any part propagates: the whole batch stays spooled.
+        StoreDown from any part propagates and the batch stays spooled; if some
+        parts were already written or dead-lettered, the spooled batch first
+        shrinks to what is left, so the retry neither writes nor dead-letters
+        anything twice.
         """
-        try:
-            self.writer.write(records)
-        except StoreRefused as exc:
-            if len(records) > 1:
-                half = len(records) // 2
-                self._deliver(records[:half])
-                self._deliver(records[half:])
-                return
-            self.dead.put(self.writer.name, records[0], str(exc))
-            self.dead_letters += 1
-            if time.monotonic() - self._dead_logged_at >= 60:  # one line a minute, however many are refused
-                self._dead_logged_at = time.monotonic()
-                log.error("%s refused a record; it is kept in the dead-letter (%d so far; manage.py deadletter "
-                          "list): %s", self.writer.name, self.dead_letters, exc)
-            return
-        self.written += len(records)
+        parts, progressed = [records], False
+        while parts:
+            part = parts.pop(0)
+            try:
+                self.writer.write(part)
+            except StoreRefused as exc:
+                if len(part) > 1:
+                    half = len(part) // 2
+                    parts[:0] = [part[:half], part[half:]]
+                else:
+                    self._dead_letter(part[0], exc)
+                    progressed = True
+                continue
+            except Exception:  # StoreDown, or a writer's bug: retried, but without redoing what is done
+                if progressed:
+                    self.spool.replace_head(seq, [r for p in [part, *parts] for r in p])
+                raise
+            self.written += len(part)
+            progressed = True
+
+    def _dead_letter(self, record: dict[str, Any], exc: StoreRefused) -> None:
+        self.dead.put(self.writer.name, record, str(exc))
+        self.dead_letters += 1
+        if time.monotonic() - self._dead_logged_at >= 60:  # one line a minute, however many are refused
+            self._dead_logged_at = time.monotonic()
+            log.error("%s refused a record; it is kept in the dead-letter (%d so far; manage.py deadletter "
+                      "list): %s", self.writer.name, self.dead_letters, exc)
 
     def drained(self) -> bool:
         return self.spool.state().depth == 0

@@ -86,6 +86,24 @@ class Spool:
             seq = self._entries[0][0]
         return seq, json.loads(self._path(seq).read_bytes())
 
+    def replace_head(self, seq: int, records: list[dict[str, Any]]) -> None:
+        """Durably shrink the oldest batch to `records` (what is left of it after part was written)."""
+        data = json.dumps(records, separators=(",", ":")).encode()
+        with self._lock:
+            if not self._entries or self._entries[0][0] != seq:
+                raise ValueError(f"batch {seq} is not the oldest in {self.folder}")
+            tmp = self.folder / f"{seq:016d}.tmp"
+            with open(tmp, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, self._path(seq))
+            fsync_dir(self.folder)
+            _, size, count, mtime = self._entries[0]
+            self._entries[0] = (seq, len(data), len(records), mtime)
+            self._bytes += len(data) - size
+            self._records += len(records) - count
+
     def pop(self, seq: int) -> None:
         with self._lock:
             if not self._entries or self._entries[0][0] != seq:
