@@ -178,7 +178,7 @@ def wait_connected(status: Callable[[], dict | None], proc: subprocess.Popen, lo
 
 
 # --- SIGKILL -----------------------------------------------------------------------------------
-pytestmark_db = pytest.mark.django_db(transaction=True)
+on_the_test_database = pytest.mark.django_db(transaction=True)
 
 
 def _django_rows(twin: str) -> tuple[int, int]:
@@ -206,7 +206,7 @@ def empty_data_tables():
             cursor.execute(f"DELETE FROM {table}")
 
 
-@pytestmark_db
+@on_the_test_database
 @pytest.mark.parametrize("shared_group", ["", "ingest"], ids=["mqtt311-session", "mqtt5-shared-session"])
 def test_a_sigkilled_ingest_loses_nothing_after_its_restart(tree, scan_cmd, db_env, broker, tmp_path,
                                                             empty_data_tables, shared_group):
@@ -260,7 +260,7 @@ def _manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
                           text=True, timeout=120)
 
 
-@pytestmark_db
+@on_the_test_database
 def test_a_refused_record_is_dead_lettered_and_the_good_ones_behind_it_are_stored(
         tree, scan_cmd, db_env, broker, tmp_path, empty_data_tables):
     from dataplane.health import ingest_state
@@ -316,10 +316,9 @@ def test_postgres_stopped_and_restarted_mid_run_loses_nothing(postgres, broker, 
     import psycopg
 
     env = {**os.environ, "DATABASE_URL": postgres.url, "PYTHONUNBUFFERED": "1"}
+    prefix = f"dtp/t{secrets.token_hex(4)}"
+    tree.write("pump/twin.yaml", pump_yaml(prefix))
     for args in (("migrate", "--noinput"), ("scan_twins", str(tree.root))):
-        if args[0] == "scan_twins":
-            prefix = f"dtp/t{secrets.token_hex(4)}"
-            tree.write("pump/twin.yaml", pump_yaml(prefix))
         done = _manage(env, *args)
         assert done.returncode == 0, done.stdout + done.stderr
 
