@@ -65,7 +65,10 @@ def ingest_state() -> StoreState:
             counts[key] = counts.get(key, 0) + value
     rejected = sum(v for k, v in counts.items() if k.startswith("rejected."))
     connected = sum(1 for s in live if s.report.get("connected"))
+    dead = sum(r.get("dead_letters", 0) for s in live for r in s.report.get("stores", []))
     detail = (f"{connected}/{len(live)} workers connected; {counts.get('received', 0)} received, "
               f"{rejected} rejected")
-    state = "ok" if connected == len(live) else "warn"
+    if dead:  # a store refused records: an operator decides (manage.py deadletter list|replay|purge)
+        detail += f"; {dead} dead-lettered (manage.py deadletter list)"
+    state = "ok" if connected == len(live) and not dead else "warn"
     return StoreState(state, detail)

@@ -3,23 +3,41 @@
 The format is the one of docs/messages.md. A message that does not fit is not
 an exception: it comes back as a Rejected with a reason the ingest counts and
 a sentence an operator can act on.
+
+Decode also refuses what no store could hold, so one message can never stop
+a store's lane: text with NUL or other control characters (or lone
+surrogates), numbers that are not finite (JSON's NaN/Infinity), alert bodies
+nested deeper than MAX_DEPTH, and timestamps outside the window the Limits
+give around the time of arrival.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from .routing import Route
 
-__all__ = ["Observation", "Alert", "Rejected", "decode", "QUALITIES", "SEVERITIES"]
+__all__ = ["Observation", "Alert", "Rejected", "Limits", "decode", "QUALITIES", "SEVERITIES"]
 
 QUALITIES = ("good", "uncertain", "bad")
 SEVERITIES = ("debug", "info", "warning", "critical")
 MAX_PAYLOAD_BYTES = 64 * 1024
+MAX_DEPTH = 32  # nesting of an alert body
+# C0 controls but tab, newline and carriage return; DEL; C1 controls; lone surrogates (not UTF-8).
+_BAD_CHAR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How far a message's `ts` may lie from its arrival (DTP_INGEST_MAX_FUTURE_SECONDS / _MAX_PAST_DAYS)."""
+
+    max_future: timedelta = timedelta(days=1)
+    max_past: timedelta = timedelta(days=3650)
 
 
 @dataclass(frozen=True)
@@ -47,8 +65,12 @@ class Alert:
     body: dict[str, Any]
 
     def record(self) -> dict[str, Any]:
-        return {"k": "event", "time": self.time.isoformat(), "twin": self.twin, "severity": self.severity,
-                "kind": "alert", "body": self.body}
+        return {"k": "event", "time": self.time.isoformat(), "twin": self.twin, "tenant": self.tenant,
+                "severity": self.severity, "kind": "alert", "body": self.body}
+
+    @classmethod
+    def from_record(cls, r: dict[str, Any]) -> "Alert":
+        return cls(datetime.fromisoformat(r["time"]), r["twin"], r.get("tenant", ""), r["severity"], r["body"])
 
 
 @dataclass(frozen=True)
@@ -78,6 +100,37 @@ def _time(raw: Any, received: datetime) -> datetime | Rejected:
     return Rejected("bad_ts", "'ts' must be an ISO 8601 string or epoch seconds")
 
 
+def _window(when: datetime, received: datetime, limits: Limits) -> Rejected | None:
+    if when - received > limits.max_future:
+        return Rejected("ts_future", f"'ts' {when.isoformat()} is more than {limits.max_future} ahead of the "
+                                     "ingest's clock; check the device's clock (or DTP_INGEST_MAX_FUTURE_SECONDS)")
+    if received - when > limits.max_past:
+        return Rejected("ts_past", f"'ts' {when.isoformat()} is more than {limits.max_past.days} days old; "
+                                   "check the device's clock (or DTP_INGEST_MAX_PAST_DAYS)")
+    return None
+
+
+def _unstorable(value: Any, path: str, depth: int = 0) -> Rejected | None:
+    """A reason no store can hold `value` (a JSON value), naming where in the payload; None when it is fine."""
+    if isinstance(value, str):
+        bad = _BAD_CHAR.search(value)
+        if bad:
+            return Rejected("bad_text", f"{path} contains the control character U+{ord(bad.group()):04X} at "
+                                        f"position {bad.start()}; send printable UTF-8 text")
+    elif isinstance(value, float) and not math.isfinite(value):
+        return Rejected("non_finite", f"{path} is {value!r}; numbers must be finite")
+    elif isinstance(value, (dict, list)):
+        if depth >= MAX_DEPTH:
+            return Rejected("too_deep", f"{path} is nested more than {MAX_DEPTH} levels deep")
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
+            found = (_unstorable(key, f"{path} key {str(key)[:20]!r}", depth) if isinstance(key, str) else None) \
+                or _unstorable(item, f"{path}.{key}" if isinstance(value, dict) else f"{path}[{key}]", depth + 1)
+            if found:
+                return found
+    return None
+
+
 def _number(raw: Any) -> float | None:
     if isinstance(raw, bool) or not isinstance(raw, (int, float)):
         return None
@@ -85,18 +138,27 @@ def _number(raw: Any) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def decode(route: Route, payload: bytes, received: datetime) -> Observation | Alert | Rejected:
+def decode(route: Route, payload: bytes, received: datetime,
+           limits: Limits = Limits()) -> Observation | Alert | Rejected:
+    """The observation or alert a payload carries, or the reason it cannot be stored."""
     if len(payload) > MAX_PAYLOAD_BYTES:
         return Rejected("too_large", f"payload of {len(payload)} bytes is over the {MAX_PAYLOAD_BYTES} byte limit")
     try:
         doc = json.loads(payload)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         return Rejected("bad_json", f"payload is not JSON: {exc}")
+    except RecursionError:
+        return Rejected("too_deep", f"payload is nested more than {MAX_DEPTH} levels deep")
     if not isinstance(doc, dict):
         return Rejected("bad_json", "payload must be a JSON object such as {\"value\": 1.5}")
     when = _time(doc.get("ts"), received)
     if isinstance(when, Rejected):
         return when
+    # An observation's value has its own check below (bad_value); everything else must be storable text/JSON.
+    checked = doc if route.alerts else {k: v for k, v in doc.items() if k != "value"}
+    refused = _window(when, received, limits) or _unstorable(checked, "payload")
+    if refused:
+        return refused
     if route.alerts:
         severity = doc.get("severity", "warning")
         if severity not in SEVERITIES:

@@ -4,6 +4,12 @@ Lanes are independent: a store that is down holds only its own lane back, its
 batches wait in its spool and are retried with backoff, then drain in order.
 When a spool is full, `submit` waits (the ingest stops reading MQTT) instead of
 dropping anything.
+
+A batch the store refuses for its content (StoreRefused) is split in halves
+until the refused records are alone; each of those goes to the dead-letter
+with the store's reason, the rest is written, and the lane goes on. When a
+transient failure cuts such a split short, the spooled batch shrinks to the
+parts not yet done, so nothing is written or dead-lettered twice.
 """
 
 from __future__ import annotations
@@ -16,8 +22,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from .deadletter import DeadLetters
 from .spool import Spool, SpoolFull
-from .writers import StoreDown, Writer
+from .writers import StoreDown, StoreRefused, Writer
 
 __all__ = ["Lane", "LaneReport", "Pipeline"]
 
@@ -38,12 +45,16 @@ class LaneReport:
     oldest_waiting_seconds: float | None
     written_records: int
     failures: int
+    dead_letters: int  # records this store refused, waiting in the dead-letter
 
 
 class Lane:
     def __init__(self, writer: Writer, spool_dir: Path, max_bytes: int):
         self.writer = writer
         self.spool = Spool(spool_dir / writer.name, max_bytes)
+        self.dead = DeadLetters(spool_dir / "deadletter")
+        self.dead_letters = self.dead.count(writer.name)
+        self._dead_logged_at = -60.0
         self._wake = threading.Condition()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"lane-{writer.name}", daemon=True)
@@ -80,7 +91,7 @@ class Lane:
                 continue
             seq, records = head
             try:
-                self.writer.write(records)
+                self._deliver(seq, records)
             except StoreDown as exc:
                 self.failures += 1
                 self.state, self.detail = "retrying", str(exc)
@@ -97,8 +108,43 @@ class Lane:
                 backoff = min(BACKOFF_MAX, backoff * 2)
                 continue
             self.spool.pop(seq)
-            self.written += len(records)
             self.state, self.detail, backoff = "ok", "", BACKOFF_START
+
+    def _deliver(self, seq: int, records: list[dict[str, Any]]) -> None:
+        """Write the batch; isolate what the store refuses (bisecting) and dead-letter it.
+
+        StoreDown from any part propagates and the batch stays spooled; if some
+        parts were already written or dead-lettered, the spooled batch first
+        shrinks to what is left, so the retry neither writes nor dead-letters
+        anything twice.
+        """
+        parts, progressed = [records], False
+        while parts:
+            part = parts.pop(0)
+            try:
+                self.writer.write(part)
+            except StoreRefused as exc:
+                if len(part) > 1:
+                    half = len(part) // 2
+                    parts[:0] = [part[:half], part[half:]]
+                else:
+                    self._dead_letter(part[0], exc)
+                    progressed = True
+                continue
+            except Exception:  # StoreDown, or a writer's bug: retried, but without redoing what is done
+                if progressed:
+                    self.spool.replace_head(seq, [r for p in [part, *parts] for r in p])
+                raise
+            self.written += len(part)
+            progressed = True
+
+    def _dead_letter(self, record: dict[str, Any], exc: StoreRefused) -> None:
+        self.dead.put(self.writer.name, record, str(exc))
+        self.dead_letters += 1
+        if time.monotonic() - self._dead_logged_at >= 60:  # one line a minute, however many are refused
+            self._dead_logged_at = time.monotonic()
+            log.error("%s refused a record; it is kept in the dead-letter (%d so far; manage.py deadletter "
+                      "list): %s", self.writer.name, self.dead_letters, exc)
 
     def drained(self) -> bool:
         return self.spool.state().depth == 0
@@ -116,7 +162,8 @@ class Lane:
     def report(self) -> LaneReport:
         spool = self.spool.state()
         return LaneReport(self.writer.name, self.writer.label, self.writer.endpoint, self.state, self.detail,
-                          spool.depth, spool.records, spool.oldest_age_seconds, self.written, self.failures)
+                          spool.depth, spool.records, spool.oldest_age_seconds, self.written, self.failures,
+                          self.dead_letters)
 
 
 class Pipeline:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Spool", "SpoolFull", "SpoolState"]
+__all__ = ["Spool", "SpoolFull", "SpoolState", "fsync_dir"]
 
 _SUFFIX = ".batch.json"
 
@@ -56,7 +56,10 @@ class Spool:
         return self.folder / f"{seq:016d}{_SUFFIX}"
 
     def put(self, records: list[dict[str, Any]]) -> int:
-        """Append a batch durably (fsync'd, renamed into place); returns its sequence number."""
+        """Append a batch durably (fsync'd, renamed into place, the folder fsync'd); returns its sequence number.
+
+        The ingest acknowledges messages to the broker once this returns.
+        """
         data = json.dumps(records, separators=(",", ":")).encode()
         with self._lock:
             if self._entries and self._bytes + len(data) > self.max_bytes:
@@ -69,6 +72,7 @@ class Spool:
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(tmp, self._path(seq))
+            fsync_dir(self.folder)  # the rename itself survives a power cut, not only a killed process
             self._entries.append((seq, len(data), len(records), time.time()))
             self._bytes += len(data)
             self._records += len(records)
@@ -81,6 +85,24 @@ class Spool:
                 return None
             seq = self._entries[0][0]
         return seq, json.loads(self._path(seq).read_bytes())
+
+    def replace_head(self, seq: int, records: list[dict[str, Any]]) -> None:
+        """Durably shrink the oldest batch to `records` (what is left of it after part was written)."""
+        data = json.dumps(records, separators=(",", ":")).encode()
+        with self._lock:
+            if not self._entries or self._entries[0][0] != seq:
+                raise ValueError(f"batch {seq} is not the oldest in {self.folder}")
+            tmp = self.folder / f"{seq:016d}.tmp"
+            with open(tmp, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, self._path(seq))
+            fsync_dir(self.folder)
+            _, size, count, mtime = self._entries[0]
+            self._entries[0] = (seq, len(data), len(records), mtime)
+            self._bytes += len(data) - size
+            self._records += len(records) - count
 
     def pop(self, seq: int) -> None:
         with self._lock:
@@ -95,3 +117,12 @@ class Spool:
         with self._lock:
             oldest = time.time() - self._entries[0][3] if self._entries else None
             return SpoolState(len(self._entries), self._records, self._bytes, oldest)
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make the entries of `folder` (a rename into it) durable."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -285,7 +285,20 @@ DTP_INGEST_SHARED_GROUP = env("DTP_INGEST_SHARED_GROUP", default="")
 # Observations written per batch, and the longest a batch waits to fill (seconds).
 DTP_INGEST_BATCH_SIZE = env.int("DTP_INGEST_BATCH_SIZE", default=500)
 DTP_INGEST_FLUSH_SECONDS = env.float("DTP_INGEST_FLUSH_SECONDS", default=0.5)
+# The ingest's MQTT client id. The broker keeps a persistent session (and queues QoS 1 messages)
+# per client id, so it must survive restarts: empty means dtp-ingest-<host name>, which in
+# Kubernetes is the StatefulSet pod's name. Two workers must never share one.
+DTP_INGEST_CLIENT_ID = env("DTP_INGEST_CLIENT_ID", default="")
+# MQTT 5 (shared subscriptions): how long the broker keeps a disconnected worker's session and queue.
+DTP_INGEST_SESSION_EXPIRY_SECONDS = env.int("DTP_INGEST_SESSION_EXPIRY_SECONDS", default=7 * 86400)
+# Messages are acknowledged once spooled; the ingest spools when this many wait for their
+# acknowledgement (keep it below the broker's in-flight limit: Mosquitto's max_inflight_messages, 20).
+DTP_INGEST_MAX_UNACKED = env.int("DTP_INGEST_MAX_UNACKED", default=10)
+# Timestamps further ahead of / behind the ingest's clock are rejected (ts_future / ts_past).
+DTP_INGEST_MAX_FUTURE_SECONDS = env.float("DTP_INGEST_MAX_FUTURE_SECONDS", default=86400.0)
+DTP_INGEST_MAX_PAST_DAYS = env.float("DTP_INGEST_MAX_PAST_DAYS", default=3650.0)
 # Where a store's batches wait while it is down, and the most bytes each store's spool may hold.
+# Records a store refuses for their content wait in <DTP_SPOOL_DIR>/deadletter (manage.py deadletter).
 DTP_SPOOL_DIR = Path(env("DTP_SPOOL_DIR", default=str(DATA_DIR / "spool")))
 DTP_SPOOL_MAX_BYTES = env.int("DTP_SPOOL_MAX_BYTES", default=256 * 1024 * 1024)
 # InfluxDB 2 (signals). Unset INFLUX_URL: not configured.

@@ -65,6 +65,13 @@ def broker_url(mqtt_url: str, embedded_port: int) -> tuple[str, int | None, str]
     return f"mqtt://127.0.0.1:{port}", port, note
 
 
+def _ingest_client_id(port: int) -> str:
+    """DTP_INGEST_CLIENT_ID if set, else one per web port: stable across restarts, distinct per checkout run."""
+    from django.conf import settings
+
+    return settings.DTP_INGEST_CLIENT_ID or f"dtp-ingest-make-run-{port}"
+
+
 def default_children(host: str, port: int, mqtt_url: str, embedded_port: int | None,
                      trusted_proxies: Sequence[str] = ()) -> list[Child]:
     py = sys.executable
@@ -75,7 +82,8 @@ def default_children(host: str, port: int, mqtt_url: str, embedded_port: int | N
     children += [
         Child("web", web_argv(host, port, trusted_proxies=trusted_proxies), data_env),
         Child("watcher", [py, "manage.py", "scan_twins", "--watch"]),
-        Child("ingest", [py, "manage.py", "ingest"], data_env),
+        # A fixed client id, so a restarted `make run` resumes the broker's session and its queued messages.
+        Child("ingest", [py, "manage.py", "ingest"], {**data_env, "DTP_INGEST_CLIENT_ID": _ingest_client_id(port)}),
         # The sample twin stacks: generators on the declared topics, the lift and HVAC UIs (3001, 3002).
         Child("stacks", [py, "-m", "twins.stacks"], data_env),
     ]

@@ -52,6 +52,7 @@ def ingest(db_env, tmp_path, mosquitto, prefix):
 
     def start(**env: str) -> subprocess.Popen:
         full = {**db_env, "MQTT_URL": mosquitto, "DTP_INGEST_TOPICS": f"{prefix}/#",
+                "DTP_INGEST_CLIENT_ID": f"dtp-ingest-test-{prefix.rsplit('/', 1)[-1]}",
                 "DTP_SPOOL_DIR": str(tmp_path / "spool"), "DTP_INGEST_FLUSH_SECONDS": "0.1",
                 "INFLUX_URL": "", "NEO4J_URL": "", "MINIO_ENDPOINT": "", **env}
         log = open(tmp_path / f"ingest-{len(procs)}.log", "w")

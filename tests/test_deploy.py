@@ -397,8 +397,9 @@ def test_the_base_has_the_stores_as_statefulsets_and_the_services_as_deployments
         assert ("StatefulSet", name) in kinds and ("Service", name) in kinds
         spec = next(d for d in rendered if d["kind"] == "StatefulSet" and d["metadata"]["name"] == name)["spec"]
         assert spec["volumeClaimTemplates"], f"{name} keeps no data"
-    for name in ("redis", "mosquitto", "web", "scanner", "ingest"):
+    for name in ("redis", "mosquitto", "web", "scanner"):
         assert ("Deployment", name) in kinds
+    assert ("StatefulSet", "ingest") in kinds  # stable pod names: the MQTT client ids (docs/dataplane.md)
     assert ("Ingress", "web") in kinds and ("Namespace", "dtp") in kinds
     namespaced = [d for d in rendered if d["kind"] != "Namespace"]
     assert {d["metadata"].get("namespace") for d in namespaced} == {"dtp"}
@@ -423,7 +424,7 @@ def test_web_probes_the_health_endpoints_and_migrates_before_it_serves(rendered)
     assert main["readinessProbe"]["httpGet"]["path"] == "/readyz"
     assert spec["initContainers"][0]["command"][-1] == \
         "python manage.py migrate --noinput && python manage.py init_stores"
-    ingest = next(d for d in rendered if d["kind"] == "Deployment" and d["metadata"]["name"] == "ingest")
+    ingest = next(d for d in rendered if d["kind"] == "StatefulSet" and d["metadata"]["name"] == "ingest")
     assert ingest["spec"]["replicas"] > 1
     env = {e["name"]: e.get("value") for e in pod_spec(ingest)["containers"][0]["env"]}
     assert env["DTP_INGEST_SHARED_GROUP"] == "ingest"

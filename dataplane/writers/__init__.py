@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import connections
 
-from .base import Health, Probe, StoreDown, Writer
+from .base import Health, Probe, StoreDown, StoreRefused, Writer
 
-__all__ = ["Health", "Probe", "StoreDown", "Writer", "configured_writers", "writer_for", "STORES"]
+__all__ = ["Health", "Probe", "StoreDown", "StoreRefused", "Writer", "configured_writers", "writer_for", "STORES"]
 
 # Every store, in display order, with the setting that turns it on.
 STORES = (("timescale", "DATABASE_URL"), ("influx", "INFLUX_URL"), ("graph", "NEO4J_URL"),

@@ -10,11 +10,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-__all__ = ["Health", "Probe", "Writer", "StoreDown"]
+__all__ = ["Health", "Probe", "Writer", "StoreDown", "StoreRefused"]
 
 
 class StoreDown(Exception):
-    """The store could not take the batch; it stays spooled and is retried."""
+    """A transient failure (connection, timeout, server busy): the batch stays spooled and is retried."""
+
+
+class StoreRefused(Exception):
+    """The store answered and refused the batch for its *content* (bad value, constraint, NUL in text).
+
+    Retrying the same records can never succeed, so the lane splits the batch
+    until the refused records are isolated and moves those to the dead-letter.
+    Each writer decides which of its store's errors mean this, in one place.
+    """
 
 
 @dataclass(frozen=True)
@@ -41,7 +50,11 @@ class Writer(Protocol):
     def open(self) -> None: ...
 
     def write(self, records: list[dict[str, Any]]) -> None:
-        """Store the batch, all of it or none of it (or idempotently); raise StoreDown on failure."""
+        """Store the batch, all of it or none of it (or idempotently).
+
+        Raise StoreDown when the store could not be reached or timed out, and
+        StoreRefused when it refused the records themselves.
+        """
 
     def health(self) -> Health: ...
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from .base import Health, Probe, StoreDown
+from .base import Health, Probe, StoreDown, StoreRefused
 
 __all__ = ["InfluxWriter"]
 
@@ -49,14 +49,24 @@ class InfluxWriter:
                 .field("value", float(r["value"])).time(datetime.fromisoformat(r["time"]), WritePrecision.US))
 
     def write(self, records: list[dict[str, Any]]) -> None:
-        points = [self._point(r) for r in records if r["k"] == "obs"]
+        try:
+            points = [self._point(r) for r in records if r["k"] == "obs"]
+        except (KeyError, TypeError, ValueError) as exc:  # a record no point can be made of
+            raise StoreRefused(f"{self.url}: {type(exc).__name__}: {exc}"[:500]) from exc
         if not points:
             return
         self.open()
         try:
             self._write_api.write(bucket=self.bucket, org=self.org, record=points)
         except Exception as exc:
-            raise StoreDown(f"{self.url}: {exc}"[:500]) from exc
+            raise self.classify(exc) from exc
+
+    def classify(self, exc: Exception) -> StoreDown | StoreRefused:
+        """InfluxDB answers 400 (bad line protocol, field type conflict) or 422 (outside retention) for data
+        it will never take; every other failure is transient."""
+        status = getattr(exc, "status", None)
+        text = f"{self.url}: {exc}"[:500]
+        return StoreRefused(text) if status in (400, 422) else StoreDown(text)
 
     def health(self) -> Health:
         try:
@@ -69,7 +79,7 @@ class InfluxWriter:
         when = datetime.now(timezone.utc).isoformat()
         try:
             self.write([{"k": "obs", "time": when, "twin": "_smoke", "signal": marker, "value": 1.0}])
-        except StoreDown as exc:
+        except (StoreDown, StoreRefused) as exc:
             return Probe(False, False, str(exc))
         flux = (f'from(bucket: "{self.bucket}") |> range(start: -10m) '
                 f'|> filter(fn: (r) => r._measurement == "observation" and r.twin == "_smoke" '

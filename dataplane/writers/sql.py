@@ -14,13 +14,33 @@ import sqlite3
 from datetime import datetime, timezone
 from typing import Any
 
-from .base import Health, Probe, StoreDown
+from .base import Health, Probe, StoreDown, StoreRefused
 
 __all__ = ["SqlWriter"]
 
 
 def _utc(iso: str) -> datetime:
     return datetime.fromisoformat(iso).astimezone(timezone.utc)
+
+
+def classify(exc: Exception, endpoint: str) -> StoreDown | StoreRefused:
+    """The one place that tells this store's data refusals from its transient failures.
+
+    Refused: the server (or the driver, before sending) rejected the values
+    themselves: a NUL in text, a value out of range, a constraint, a record
+    the writer cannot even read. Everything else (connection lost, timeout,
+    locked database, missing table while a migration runs) is transient.
+    """
+    text = f"{endpoint}: {type(exc).__name__}: {exc}"[:500]
+    refused: tuple[type[BaseException], ...] = (sqlite3.IntegrityError, sqlite3.DataError, KeyError, TypeError,
+                                                ValueError)
+    try:
+        import psycopg
+
+        refused += (psycopg.DataError, psycopg.IntegrityError)
+    except ImportError:  # SQLite only
+        pass
+    return StoreRefused(text) if isinstance(exc, refused) else StoreDown(text)
 
 
 class SqlWriter:
@@ -80,7 +100,7 @@ class SqlWriter:
                 self._write_sqlite(obs, events)
         except Exception as exc:
             self.close()  # a broken connection is not reused
-            raise StoreDown(f"{self.endpoint}: {exc}") from exc
+            raise classify(exc, self.endpoint) from exc
 
     def _write_pg(self, obs: list[dict[str, Any]], events: list[dict[str, Any]]) -> None:
         conn = self._conn
@@ -139,7 +159,7 @@ class SqlWriter:
         try:
             self.write([{"k": "obs", "time": now, "twin": "_smoke", "signal": marker, "value": 1.0,
                          "unit": "", "quality": "good"}])
-        except StoreDown as exc:
+        except (StoreDown, StoreRefused) as exc:
             return Probe(False, False, str(exc))
         param = "%s" if self.vendor == "postgresql" else "?"
         try:

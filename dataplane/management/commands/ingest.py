@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import signal
 import threading
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from dataplane.ingest import IngestConfig, IngestService
+from dataplane.messages import Limits
 from dataplane.mqtt import parse_mqtt_url
 from dataplane.writers import configured_writers
 
@@ -33,6 +35,11 @@ class Command(BaseCommand):
                               batch_size=settings.DTP_INGEST_BATCH_SIZE,
                               flush_seconds=settings.DTP_INGEST_FLUSH_SECONDS,
                               spool_dir=settings.DTP_SPOOL_DIR, spool_max_bytes=settings.DTP_SPOOL_MAX_BYTES,
+                              client_id=settings.DTP_INGEST_CLIENT_ID,
+                              session_expiry_seconds=settings.DTP_INGEST_SESSION_EXPIRY_SECONDS,
+                              max_unacked=max(1, settings.DTP_INGEST_MAX_UNACKED),
+                              limits=Limits(timedelta(seconds=settings.DTP_INGEST_MAX_FUTURE_SECONDS),
+                                            timedelta(days=settings.DTP_INGEST_MAX_PAST_DAYS)),
                               project=not opts["no_projection"])
         service = IngestService(config, configured_writers())
         done = threading.Event()
@@ -40,7 +47,8 @@ class Command(BaseCommand):
             signal.signal(sig, lambda *_: done.set())
         service.start()
         stores = ", ".join(f"{lane.writer.name} ({lane.writer.endpoint})" for lane in service.pipeline.lanes)
-        self.stdout.write(f"ingest: {broker.display} {' '.join(service.subscriptions())} -> {stores}")
+        self.stdout.write(f"ingest {service.client_id}: {broker.display} {' '.join(service.subscriptions())} "
+                          f"-> {stores}")
         self.stdout.flush()
         done.wait()
         self.stdout.write("ingest: stopping (flushing buffers)")
