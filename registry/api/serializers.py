@@ -11,6 +11,8 @@ from ..documents import service_payload, stream_payload, twin_payload
 from ..spec import STATUSES
 
 SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
+# A tenant slug, or "" for a platform service: the schema's pattern must admit its own default.
+SLUG_OR_BLANK = r"^(?:[a-z0-9][a-z0-9-]{0,62})?$"
 SERVICE_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 HEALTH_STATES = ("ok", "degraded", "down", "unknown")
 
@@ -168,7 +170,7 @@ class ServiceOut(serializers.Serializer):
 class ServiceIn(serializers.Serializer):
     id = serializers.RegexField(SERVICE_ID, required=False, max_length=128)
     category = serializers.RegexField(r"^[a-z][a-z0-9_-]{0,63}$", max_length=64)
-    tenant = serializers.RegexField(SLUG, required=False, allow_blank=True, default="")
+    tenant = serializers.RegexField(SLUG_OR_BLANK, required=False, allow_blank=True, default="")
     interfaces = serializers.DictField(required=False, default=dict)
     health = HealthField(required=False, default=lambda: {"status": "unknown"})
 
@@ -181,7 +183,7 @@ class ServiceIn(serializers.Serializer):
 
 
 class ServicePatchIn(ServiceIn):
-    tenant = serializers.RegexField(SLUG, required=False, allow_blank=True)
+    tenant = serializers.RegexField(SLUG_OR_BLANK, required=False, allow_blank=True)
     category = serializers.RegexField(r"^[a-z][a-z0-9_-]{0,63}$", max_length=64, required=False)
     interfaces = serializers.DictField(required=False)
     health = HealthField(required=False)
