@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from ..documents import service_payload, stream_payload, twin_payload
 from ..spec import STATUSES
+from .fields import StrictCharField, StrictRegexField
 
 SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
 # A tenant slug, or "" for a platform service: the schema's pattern must admit its own default.
@@ -81,8 +82,8 @@ class TwinIn(serializers.Serializer):
 class TwinPatchIn(serializers.Serializer):
     """PATCH body. Spec fields replace the whole field; runtime fields are merged (null removes a key)."""
 
-    name = serializers.CharField(required=False)
-    description = serializers.CharField(required=False, allow_blank=True)
+    name = StrictCharField(required=False)
+    description = StrictCharField(required=False, allow_blank=True)
     metadata = serializers.DictField(required=False)
     interfaces = serializers.DictField(required=False)
     dependencies = serializers.DictField(required=False)
@@ -168,9 +169,9 @@ class ServiceOut(serializers.Serializer):
 
 
 class ServiceIn(serializers.Serializer):
-    id = serializers.RegexField(SERVICE_ID, required=False, max_length=128)
-    category = serializers.RegexField(r"^[a-z][a-z0-9_-]{0,63}$", max_length=64)
-    tenant = serializers.RegexField(SLUG_OR_BLANK, required=False, allow_blank=True, default="")
+    id = StrictRegexField(SERVICE_ID, required=False, max_length=128)
+    category = StrictRegexField(r"^[a-z][a-z0-9_-]{0,63}$", max_length=64)
+    tenant = StrictRegexField(SLUG_OR_BLANK, required=False, allow_blank=True, default="")
     interfaces = serializers.DictField(required=False, default=dict)
     health = HealthField(required=False, default=lambda: {"status": "unknown"})
 
@@ -183,8 +184,8 @@ class ServiceIn(serializers.Serializer):
 
 
 class ServicePatchIn(ServiceIn):
-    tenant = serializers.RegexField(SLUG_OR_BLANK, required=False, allow_blank=True)
-    category = serializers.RegexField(r"^[a-z][a-z0-9_-]{0,63}$", max_length=64, required=False)
+    tenant = StrictRegexField(SLUG_OR_BLANK, required=False, allow_blank=True)
+    category = StrictRegexField(r"^[a-z][a-z0-9_-]{0,63}$", max_length=64, required=False)
     interfaces = serializers.DictField(required=False)
     health = HealthField(required=False)
 
