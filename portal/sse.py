@@ -25,7 +25,7 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django_eventstream.views import events
 
 from registry import events as ev
@@ -113,10 +113,10 @@ async def while_allowed(chunks: AsyncIterator[str], user: Any, channels: set[str
 def stream(request: HttpRequest) -> HttpResponse:
     """GET /api/portal/stream?tenant=a,b: Server-Sent Events, resumable with Last-Event-ID."""
     if not access.may_read(request.user):
-        return HttpResponse("Sign in to follow the portal stream.\n", status=401, content_type="text/plain")
+        return JsonResponse({"detail": "Sign in to follow the portal stream."}, status=401)
     channels = stream_channels(request)
     if not (channels - {ev.channel(ev.HEALTH)}):
-        return HttpResponse("You hold no grant on these tenants.\n", status=403, content_type="text/plain")
+        return JsonResponse({"detail": "You hold no grant on these tenants."}, status=403)
     user = request.user
     getattr(user, "pk", None)  # resolve the lazy user here, in the request's thread
     response = events(request)

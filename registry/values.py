@@ -33,6 +33,8 @@ MAX_INTEGER = 2**63 - 1
 # At most this many problems are reported for one document: the first ones say what to fix.
 MAX_PROBLEMS = 20
 QUOTE_CHARS = 40
+# A key longer than this is shown in a field path by its prefix, like any other long input.
+PATH_KEY_CHARS = 64
 
 _Path = tuple[str | int, ...]
 
@@ -67,7 +69,7 @@ def dotted(path: _Path) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
             continue
-        name = part if text_problem(part) is None and len(part) <= MAX_KEY_CHARS else quote(part)
+        name = part if text_problem(part) is None and len(part) <= PATH_KEY_CHARS else quote(part)
         out += f".{name}" if out else name
     return out
 

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from registry.models import PortalEvent, Service, Stream, Twin, UpdateCmd
+from tenancy.models import Role
 from tests.test_api import NEW_TWIN, client, world  # noqa: F401  (world is a fixture)
 
 pytestmark = pytest.mark.django_db
@@ -124,3 +125,25 @@ def test_a_nul_in_a_twin_yaml_string_is_a_spec_error_and_no_twin(tree, scan_cmd)
     result = scan_cmd(str(tree.root))
     assert not Twin.objects.filter(pk="bad-a").exists()
     assert "description contains a NUL character" in result.out + result.err
+
+
+def test_error_messages_quote_at_most_a_short_prefix_of_a_long_input(api):
+    long = "z" * 5000
+    responses = [
+        api.patch("/api/registry/twins/lift-a", {"status": long}, format="json"),
+        api.post("/api/registry/twins", {**NEW_TWIN, "@id": long}, format="json"),
+        api.post("/api/registry/twins", {**NEW_TWIN, "@id": "pump-9", long[:200]: 1}, format="json"),
+        api.get(f"/api/registry/twins?limit={long[:900]}"),
+        api.get(f"/api/registry/twins/lift-a/history?at={long[:900]}"),
+    ]
+    for response in responses:
+        assert response.status_code == 400, response.content[:300]
+        assert long[:100] not in response.content.decode()
+        assert all(len(e["message"]) <= 320 for e in response.json()["errors"])
+
+
+def test_twin_ids_are_global_so_another_tenants_id_is_a_409(world):  # noqa: F811
+    admin_a = client(Role.ADMIN, "tenant-a")
+    response = admin_a.post("/api/registry/twins", {**NEW_TWIN, "@id": "lift-b"}, format="json")
+    assert response.status_code == 409 and "lift-b" in response.json()["detail"]
+    assert Twin.objects.get(pk="lift-b").tenant == "tenant-b"

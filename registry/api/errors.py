@@ -46,6 +46,14 @@ class FieldErrors(exceptions.APIException):
         super().__init__("; ".join(f"{e['field'] or 'body'}: {e['message']}" for e in errors))
 
 
+MAX_MESSAGE_CHARS = 300
+
+
+def _short(message: str) -> str:
+    """A safety net under every field message: a library's message may quote the input whole."""
+    return message if len(message) <= MAX_MESSAGE_CHARS else message[:MAX_MESSAGE_CHARS] + "… (shortened)"
+
+
 def _flatten(detail: Any, prefix: str = "") -> list[dict[str, str]]:
     """DRF's nested {"field": ["msg"]} into a flat list of {field, message}."""
     if isinstance(detail, dict):
@@ -56,12 +64,12 @@ def _flatten(detail: Any, prefix: str = "") -> list[dict[str, str]]:
         return out
     if isinstance(detail, list):
         if all(isinstance(v, str) for v in detail):
-            return [{"field": prefix, "message": str(v)} for v in detail]
+            return [{"field": prefix, "message": _short(str(v))} for v in detail]
         out = []
         for i, value in enumerate(detail):
             out.extend(_flatten(value, f"{prefix}[{i}]"))
         return out
-    return [{"field": prefix, "message": str(detail)}]
+    return [{"field": prefix, "message": _short(str(detail))}]
 
 
 def request_id(request: HttpRequest) -> str:
@@ -100,7 +108,8 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         response._has_been_logged = True  # logged above, with the id; Django need not log it again
         return response
     if isinstance(exc, FieldErrors):
-        response.data = {"detail": "The request has errors; see each field.", "errors": exc.errors}
+        response.data = {"detail": "The request has errors; see each field.",
+                         "errors": [{**e, "message": _short(e["message"])} for e in exc.errors]}
     elif isinstance(exc, exceptions.ValidationError):
         response.data = {"detail": "The request has errors; see each field.", "errors": _flatten(exc.detail)}
     elif isinstance(response.data, dict) and "detail" in response.data:

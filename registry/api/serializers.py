@@ -88,7 +88,8 @@ class TwinPatchIn(serializers.Serializer):
     interfaces = serializers.DictField(required=False)
     dependencies = serializers.DictField(required=False)
     ui = serializers.DictField(required=False)
-    status = serializers.ChoiceField(choices=STATUSES, required=False, allow_null=True)
+    status = serializers.ChoiceField(choices=STATUSES, required=False, allow_null=True,
+                                     error_messages={"invalid_choice": f"must be one of {', '.join(STATUSES)}"})
     health = serializers.JSONField(required=False, allow_null=True)
     runtime = serializers.DictField(required=False)
 
