@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 
 import pytest
+from django.contrib.auth.models import User
+from django.contrib.sessions.models import Session
 from django.db import connection, transaction
 from openapi_spec_validator import validate
 from rest_framework.test import APIClient
@@ -88,3 +90,25 @@ def test_the_openapi_document_is_valid_openapi_3(world):  # noqa: F811
     validate(document)  # raises with the offending path when the document is not valid OpenAPI
     history = document["paths"]["/api/registry/twins/{twin_id}/history"]["get"]["responses"]["200"]
     assert len(history["content"]["application/json"]["schema"]["oneOf"]) == 2
+
+
+def test_an_error_outside_the_rest_views_under_api_is_json_500_too(world, caplog):  # noqa: F811
+    """The stream is a plain Django view: Django's handler500 answers for it, in the same shape."""
+    browser = APIClient(raise_request_exception=False)
+    browser.force_login(User.objects.create_superuser("ops", password="x"))
+    table = Session._meta.db_table
+    with transaction.atomic():  # the fault: the session table is gone while the request reads it
+        with connection.cursor() as cursor:
+            cursor.execute(f'ALTER TABLE "{table}" RENAME TO "{table}_gone"')
+        with caplog.at_level(logging.ERROR):
+            response = browser.get("/api/portal/stream")
+        transaction.set_rollback(True)
+    body = assert_json_error(response, 500)
+    assert [r for r in caplog.records if body["request_id"] in r.getMessage() and r.exc_info]
+
+
+def test_a_request_django_itself_refuses_under_api_is_json(world):  # noqa: F811
+    response = APIClient().get("/api/registry/twins", HTTP_HOST="evil.example")
+    assert_json_error(response, 400)
+    page = APIClient().get("/", HTTP_HOST="evil.example")
+    assert page.status_code == 400 and page["Content-Type"].startswith("text/html")
