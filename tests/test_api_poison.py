@@ -95,6 +95,8 @@ def test_a_poison_value_is_a_400_naming_its_field_and_writes_nothing(api, poison
     ("/api/registry/twins/lift-a/history?at=yesterday", "at"),
     ("/api/registry/twins?limit=null", "limit"),
     ("/api/registry/twins?limit=0", "limit"),
+    ("/api/registry/spec-errors?limit=", "limit"),
+    ("/api/portal/events?since=", "since"),
     ("/api/registry/twins/lift-a/history?limit=1001", "limit"),
     ("/api/portal/events?tenant=a%00b", "tenant"),
     ("/api/portal/events?since=%ED%A0%80", "since"),

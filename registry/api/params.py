@@ -51,7 +51,7 @@ def check_query(request: Request) -> None:
 
 def int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
     raw = request.query_params.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
     try:
         value = int(raw)
@@ -63,8 +63,11 @@ def int_param(request: Request, name: str, default: int, low: int, high: int) ->
 
 
 def bool_param(request: Request, name: str) -> bool:
-    raw = request.query_params.get(name, "").lower()
-    if raw not in ("", "true", "false", "1", "0", "yes", "no"):
+    raw = request.query_params.get(name)
+    if raw is None:
+        return False
+    raw = raw.lower()
+    if raw not in ("true", "false", "1", "0", "yes", "no"):
         raise _refuse(name, f"must be true or false; got {quote(raw)}")
     return raw in ("true", "1", "yes")
 
