@@ -62,8 +62,15 @@ def quote(value: Any, limit: int = QUOTE_CHARS) -> str:
     return shown + (f" (and {len(text) - limit:,} more characters)" if len(text) > limit else "")
 
 
+# A path deeper than this is shown by its first and last levels.
+PATH_PARTS = 12
+
+
 def dotted(path: _Path) -> str:
-    """metadata.domain[0]; keys that are not safe to print are shown escaped and shortened."""
+    """metadata.domain[0]; keys that are not safe to print are shown escaped and shortened, deep paths elided."""
+    if len(path) > PATH_PARTS:
+        head, tail = dotted(path[:6]), dotted(("",) + path[-3:])
+        return f"{head}…({len(path) - 9} levels)…{tail}"
     out = ""
     for part in path:
         if isinstance(part, int):
@@ -90,7 +97,7 @@ def text_problem(text: str, limit: int = MAX_STRING_CHARS) -> str | None:
 
 def _number_problem(value: int | float) -> str | None:
     if isinstance(value, float) and not math.isfinite(value):
-        return f"{value!r} is not a finite number (numbers beyond ±1.8e308 are not stored)"
+        return f"is {value!r}, not a finite number (numbers beyond ±1.8e308 are not stored)"
     if isinstance(value, int) and not -MAX_INTEGER - 1 <= value <= MAX_INTEGER:
         return "is a whole number outside the signed 64-bit range (±9.2e18)"
     return None
@@ -123,7 +130,7 @@ def _walk(value: Any, root: _Path) -> Iterator[tuple[_Path, str]]:
                     continue
                 key_problem = text_problem(key, MAX_KEY_CHARS)
                 if key_problem:
-                    yield path + (key,), f"the key {key_problem}"
+                    yield path + (key,), f"(a key) {key_problem}"
                     continue
                 stack.append((child, path + (key,), depth + 1))
         elif isinstance(item, (list, tuple)):
