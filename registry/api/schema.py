@@ -2,6 +2,8 @@
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
+from .params import MAX_PARAM_CHARS
+
 
 class ApiTokenScheme(OpenApiAuthenticationExtension):
     target_class = "tenancy.authentication.ApiTokenAuthentication"
@@ -74,6 +76,8 @@ def _describe_parameters(operation: dict) -> None:
             parameter["schema"] = dict(IF_MATCH)
         elif parameter["in"] == "query" and parameter["name"] in QUERY_BOUNDS:
             parameter["schema"] = {**parameter["schema"], **QUERY_BOUNDS[parameter["name"]]}
+        elif parameter["in"] == "query" and parameter.get("schema", {}).get("type") == "string":
+            parameter["schema"] = {"maxLength": MAX_PARAM_CHARS, **parameter["schema"]}
 
 
 def _history_or_twin_at(operation: dict) -> None:
