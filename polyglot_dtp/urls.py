@@ -1,8 +1,9 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from polyglot_dtp import probes
 from portal.sse import stream
+from registry.api import handlers as api_errors
 from tenancy.views import LoginView
 
 urlpatterns = [
@@ -16,4 +17,12 @@ urlpatterns = [
     # Server-Sent Events (portal.sse: who may read; portal.eventstream: the stream library); channels come from ?tenant=.
     path("api/portal/stream", stream, name="portal-stream"),
     path("", include("portal.urls")),
+    # The last route: any other /api/ path is a JSON 404 (registry.api.handlers).
+    re_path(r"^api/(?P<rest>.*)$", api_errors.unknown_api_path, name="api-unknown"),
 ]
+
+# Under /api/, Django's own error answers are the API's JSON too; elsewhere Django's pages.
+handler400 = "registry.api.handlers.bad_request"
+handler403 = "registry.api.handlers.permission_denied"
+handler404 = "registry.api.handlers.page_not_found"
+handler500 = "registry.api.handlers.server_error"

@@ -20,7 +20,7 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.db import connection
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from rest_framework import exceptions
 from rest_framework.request import Request
 
@@ -68,8 +68,9 @@ async def while_allowed(chunks: AsyncIterator[str], user: Any, channels: set[str
         yield chunk
 
 
-def _plain(text: str, status: int, **headers: str) -> HttpResponse:
-    response = HttpResponse(text + "\n", status=status, content_type="text/plain; charset=utf-8")
+def _refusal(text: str, status: int, **headers: str) -> HttpResponse:
+    """A refusal in the JSON shape of every other answer under /api/ (docs/api.md)."""
+    response = JsonResponse({"detail": text}, status=status)
     for name, value in headers.items():
         response[name] = value
     return response
@@ -80,9 +81,9 @@ def _token_reader(request: HttpRequest) -> tuple[Any, ApiToken | None] | HttpRes
     try:
         found = ApiTokenAuthentication().authenticate(Request(request))
     except exceptions.Throttled as exc:
-        return _plain(str(exc.detail), 429, **{"Retry-After": str(int(exc.wait or 60))})
+        return _refusal(str(exc.detail), 429, **{"Retry-After": str(int(exc.wait or 60))})
     except exceptions.AuthenticationFailed as exc:
-        return _plain(str(exc.detail), 401, **{"WWW-Authenticate": 'Token realm="api"'})
+        return _refusal(str(exc.detail), 401, **{"WWW-Authenticate": 'Token realm="api"'})
     if found is None:
         return request.user, None
     return found
@@ -96,11 +97,11 @@ def stream(request: HttpRequest) -> HttpResponse:
     user, token = reader
     request.user = user  # the channel manager reads the request's user
     if not access.may_read(user):
-        return _plain("Sign in, or send an API token (Authorization: Token <token>), to follow the portal "
+        return _refusal("Sign in, or send an API token (Authorization: Token <token>), to follow the portal "
                       "stream.", 401, **{"WWW-Authenticate": 'Token realm="api"'})
     channels = stream_channels(request)
     if not (channels - {ev.channel(ev.HEALTH)}):
-        return _plain("You hold no grant on these tenants.", 403)
+        return _refusal("You hold no grant on these tenants.", 403)
     getattr(user, "pk", None)  # resolve the lazy user here, in the request's thread
     token_id = token.pk if token is not None else None
     response = eventstream.serve(request, lambda chunks: while_allowed(chunks, user, channels, token_id))

@@ -19,6 +19,8 @@ from typing import Any
 import jsonschema
 import yaml
 
+from . import values
+
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "MAX_NODES",
@@ -37,7 +39,7 @@ DEFAULT_MAX_BYTES = 256 * 1024
 # A real twin.yaml has a few hundred nodes; anchors may repeat some, but a
 # document that expands past this is an alias bomb, not a twin.
 MAX_NODES = 20_000
-MAX_DEPTH = 64
+MAX_DEPTH = values.MAX_DEPTH
 STATUSES = ("draft", "active", "maintenance", "inactive", "deprecated")
 
 _Path = tuple[str | int, ...]
@@ -133,16 +135,16 @@ def parse_stream_uri(uri: str) -> tuple[str, str]:
     """Split ``kind://topic``; raise ValueError with a sentence for the user."""
     kind, sep, topic = uri.partition("://")
     if not sep or not kind or not topic:
-        raise ValueError(f"stream {uri!r} must look like kind://topic, e.g. mqtt://dtp/lift/lift-001/vibration")
+        raise ValueError(f"stream {values.quote(uri)} must look like kind://topic, e.g. mqtt://dtp/lift/lift-001/vibration")
     if kind == "mqtt":
         levels = topic.split("/")
         for i, level in enumerate(levels):
             if "#" in level and (level != "#" or i != len(levels) - 1):
-                raise ValueError(f"MQTT topic {topic!r}: '#' may only stand alone as the last level")
+                raise ValueError(f"MQTT topic {values.quote(topic)}: '#' may only stand alone as the last level")
             if "+" in level and level != "+":
-                raise ValueError(f"MQTT topic {topic!r}: '+' must stand alone as a whole level")
+                raise ValueError(f"MQTT topic {values.quote(topic)}: '+' must stand alone as a whole level")
         if topic.startswith("$"):
-            raise ValueError(f"MQTT topic {topic!r}: topics starting with '$' are reserved by brokers")
+            raise ValueError(f"MQTT topic {values.quote(topic)}: topics starting with '$' are reserved by brokers")
     return kind, topic
 
 
@@ -215,7 +217,7 @@ class _Builder:
             return node.value  # dates stay as written; JSON has no date type
         value = self._constructor.construct_object(node)
         if isinstance(value, float) and not math.isfinite(value):
-            raise _Refused(node, f"{node.value!r} is not a finite number")
+            raise _Refused(node, f"{values.quote(node.value)} is not a finite number")
         return value
 
     def _mapping(self, node: yaml.MappingNode, path: _Path) -> dict[str, Any]:
@@ -233,7 +235,7 @@ class _Builder:
                                          f"as a key {_in(path)} (quote it if it is meant as text)")
             key = key_node.value
             if key in explicit:
-                raise _Refused(key_node, f"the key {key!r} appears twice {_in(path)}; "
+                raise _Refused(key_node, f"the key {values.quote(key)} appears twice {_in(path)}; "
                                          "keep only one")
             explicit.add(key)
             self.keys.setdefault(path + (key,), key_node.start_mark)
@@ -256,14 +258,11 @@ def _kind_of_node(node: yaml.Node) -> str:
         return "a mapping"
     if isinstance(node, yaml.SequenceNode):
         return "a list"
-    return f"the value {node.value!r}"
+    return f"the value {values.quote(node.value)}"
 
 
 def _dotted(path: _Path) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
+    return values.dotted(path)
 
 
 def _in(path: _Path) -> str:
@@ -318,27 +317,27 @@ def _translate(error: jsonschema.ValidationError, data: Any) -> tuple[_Path, str
         extra = sorted(k for k in inst if k not in schema.get("properties", {}))
         key = extra[0]
         hint = f"; allowed keys: {', '.join(allowed)}" if allowed else ""
-        return path + (key,), f"unknown key {key!r} {_in(path)}{hint}", True
+        return path + (key,), f"unknown key {values.quote(key)} {_in(path)}{hint}", True
     if "propertyNames" in error.schema_path:
         # jsonschema reports the failing key itself as the instance.
-        return path + (inst,), f"{where} key {inst!r}: {schema.get('errorMessage', 'is not allowed')}", True
+        return path + (inst,), f"{where} key {values.quote(inst)}: {schema.get('errorMessage', 'is not allowed')}", True
     if v == "type":
         expected = error.validator_value
         expected_words = " or ".join(_TYPE_WORDS.get(t, t) for t in ([expected] if isinstance(expected, str) else expected))
         return path, f"{where or 'the document'} must be {expected_words}, got {_json_kind(inst)}", False
     if v == "enum":
         choices = ", ".join(str(c) for c in error.validator_value)
-        return path, f"{where} must be one of: {choices}; got {inst!r}", False
+        return path, f"{where} must be one of: {choices}; got {values.quote(inst)}", False
     if v == "pattern" or "errorMessage" in schema:
-        return path, f"{where} {schema.get('errorMessage', 'has the wrong form')}; got {inst!r}", False
+        return path, f"{where} {schema.get('errorMessage', 'has the wrong form')}; got {values.quote(inst)}", False
     if v == "uniqueItems":
         seen: set[str] = set()
         dup = next((x for x in inst if json.dumps(x, sort_keys=True) in seen or seen.add(json.dumps(x, sort_keys=True))), None)
-        return path, f"{where} lists {dup!r} more than once; list each entry once", False
+        return path, f"{where} lists {values.quote(dup)} more than once; list each entry once", False
     if v in ("minLength", "maxLength", "maxItems", "minItems"):
         return path, f"{where} {error.message.split(' is ', 1)[-1]}", False
     if v in ("exclusiveMinimum", "minimum", "maximum"):
-        return path, f"{where} must be greater than {error.validator_value}; got {inst!r}", False
+        return path, f"{where} must be greater than {error.validator_value}; got {values.quote(inst)}", False
     return path, f"{where or 'the document'}: {error.message}", False
 
 
@@ -397,7 +396,10 @@ def parse_spec(data: bytes, path: str, *, max_bytes: int = DEFAULT_MAX_BYTES) ->
 
 
 def _problems(data: dict[str, Any]) -> list[tuple[_Path, str, bool]]:
-    """Schema errors, then (once the shape is right) what the schema cannot say."""
+    """Values no store can hold, then schema errors, then (once the shape is right) what the schema cannot say."""
+    unstorable = values.problems(data)
+    if unstorable:
+        return [(p.path, p.message, False) for p in unstorable]
     problems = [_translate(error, data) for error in _validator().iter_errors(data)]
     return problems or _semantic_problems(data)
 
@@ -461,7 +463,7 @@ def _semantic_problems(data: dict[str, Any]) -> list[tuple[_Path, str, bool]]:
             continue
         if key in seen:
             problems.append((("interfaces", "data_streams", i),
-                             f"interfaces.data_streams[{i}]: {uri!r} is already listed at "
+                             f"interfaces.data_streams[{i}]: {values.quote(uri)} is already listed at "
                              f"data_streams[{seen[key]}]; list each stream once", False))
         seen.setdefault(key, i)
     return problems

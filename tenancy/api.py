@@ -29,9 +29,27 @@ class TokenSerializer(serializers.Serializer):
         return TOKEN_PREFIX + token.prefix
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """true or false, as the OpenAPI document says: not DRF's 0, 1, "yes", "on"..."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid", input=str(data)[:40])
+        return data
+
+
+class StrictCharField(serializers.CharField):
+    """A JSON string, as the OpenAPI document says: DRF would turn 0 into "0"."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            raise serializers.ValidationError("must be a string")
+        return super().to_internal_value(data)
+
+
 class NewTokenSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    read_only = serializers.BooleanField(required=False, default=False)
+    name = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
+    read_only = StrictBooleanField(required=False, default=False)
 
 
 class CreatedTokenSerializer(TokenSerializer):

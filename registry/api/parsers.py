@@ -1,4 +1,5 @@
-"""A JSON parser with a body size limit, so a huge body is a 413 and not memory spent."""
+"""A JSON parser with a body size limit, so a huge body is a 413 and not memory spent, and a body no
+store can hold (NUL, lone surrogates, 1e400, deep nesting) is a 400 before any view sees it."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from django.conf import settings
 from rest_framework import exceptions
 from rest_framework.parsers import JSONParser
 
+from ..values import require_storable
 from .errors import PayloadTooLarge
 
 
@@ -25,11 +27,13 @@ class LimitedJSONParser(JSONParser):
             raise exceptions.ParseError(f"The body is not valid {encoding}: byte {exc.start} cannot be decoded.") \
                 from None
         try:
-            return json.loads(text, parse_constant=_no_constants)
+            data = json.loads(text, parse_constant=_no_constants)
         except ValueError as exc:
             raise exceptions.ParseError(f"The body is not valid JSON: {exc}") from None
         except RecursionError:
             raise exceptions.ParseError("The body nests deeper than JSON documents here may.") from None
+        require_storable(data)  # raises values.Unstorable: a 400 naming each field (errors.exception_handler)
+        return data
 
 
 def _no_constants(name: str) -> None:

@@ -9,8 +9,11 @@ from rest_framework import serializers
 
 from ..documents import service_payload, stream_payload, twin_payload
 from ..spec import STATUSES
+from .fields import StrictCharField, StrictRegexField
 
 SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
+# A tenant slug, or "" for a platform service: the schema's pattern must admit its own default.
+SLUG_OR_BLANK = r"^(?:[a-z0-9][a-z0-9-]{0,62})?$"
 SERVICE_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 HEALTH_STATES = ("ok", "degraded", "down", "unknown")
 
@@ -79,13 +82,14 @@ class TwinIn(serializers.Serializer):
 class TwinPatchIn(serializers.Serializer):
     """PATCH body. Spec fields replace the whole field; runtime fields are merged (null removes a key)."""
 
-    name = serializers.CharField(required=False)
-    description = serializers.CharField(required=False, allow_blank=True)
+    name = StrictCharField(required=False)
+    description = StrictCharField(required=False, allow_blank=True)
     metadata = serializers.DictField(required=False)
     interfaces = serializers.DictField(required=False)
     dependencies = serializers.DictField(required=False)
     ui = serializers.DictField(required=False)
-    status = serializers.ChoiceField(choices=STATUSES, required=False, allow_null=True)
+    status = serializers.ChoiceField(choices=STATUSES, required=False, allow_null=True,
+                                     error_messages={"invalid_choice": f"must be one of {', '.join(STATUSES)}"})
     health = serializers.JSONField(required=False, allow_null=True)
     runtime = serializers.DictField(required=False)
 
@@ -166,9 +170,9 @@ class ServiceOut(serializers.Serializer):
 
 
 class ServiceIn(serializers.Serializer):
-    id = serializers.RegexField(SERVICE_ID, required=False, max_length=128)
-    category = serializers.RegexField(r"^[a-z][a-z0-9_-]{0,63}$", max_length=64)
-    tenant = serializers.RegexField(SLUG, required=False, allow_blank=True, default="")
+    id = StrictRegexField(SERVICE_ID, required=False, max_length=128)
+    category = StrictRegexField(r"^[a-z][a-z0-9_-]{0,63}$", max_length=64)
+    tenant = StrictRegexField(SLUG_OR_BLANK, required=False, allow_blank=True, default="")
     interfaces = serializers.DictField(required=False, default=dict)
     health = HealthField(required=False, default=lambda: {"status": "unknown"})
 
@@ -181,8 +185,8 @@ class ServiceIn(serializers.Serializer):
 
 
 class ServicePatchIn(ServiceIn):
-    tenant = serializers.RegexField(SLUG, required=False, allow_blank=True)
-    category = serializers.RegexField(r"^[a-z][a-z0-9_-]{0,63}$", max_length=64, required=False)
+    tenant = StrictRegexField(SLUG_OR_BLANK, required=False, allow_blank=True)
+    category = StrictRegexField(r"^[a-z][a-z0-9_-]{0,63}$", max_length=64, required=False)
     interfaces = serializers.DictField(required=False)
     health = HealthField(required=False)
 

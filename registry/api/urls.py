@@ -1,14 +1,15 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from . import params as _params  # noqa: F401  (registers the <id:...> converter)
 from . import views
 
 urlpatterns = [
     path("registry/twins", views.TwinListView.as_view(), name="twin-list"),
-    path("registry/twins/<str:twin_id>", views.TwinDetailView.as_view(), name="twin-detail"),
-    path("registry/twins/<str:twin_id>/history", views.TwinHistoryView.as_view(), name="twin-history"),
+    path("registry/twins/<id:twin_id>", views.TwinDetailView.as_view(), name="twin-detail"),
+    path("registry/twins/<id:twin_id>/history", views.TwinHistoryView.as_view(), name="twin-history"),
     path("registry/services", views.ServiceListView.as_view(), name="service-list"),
-    path("registry/services/<str:service_id>", views.ServiceDetailView.as_view(), name="service-detail"),
+    path("registry/services/<id:service_id>", views.ServiceDetailView.as_view(), name="service-detail"),
     path("registry/spec-errors", views.SpecErrorsView.as_view(), name="spec-errors"),
     path("registry/schema/twin.json", views.TwinSchemaView.as_view(), name="twin-schema"),
     path("portal/events", views.PortalEventsView.as_view(), name="portal-events"),

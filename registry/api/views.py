@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 import secrets
 from typing import Any
 
 from django.conf import settings
 from django.http import JsonResponse
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, filters, generics, permissions, status
-from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -31,10 +29,16 @@ from . import schema as _schema  # noqa: F401  (registers the OpenAPI auth exten
 from . import serializers as s
 from .errors import Conflict, FieldErrors, PreconditionFailed
 from .filtersets import TwinFilterSet
+from ..values import quote
+from .params import StrictCursor, bool_param, check_query, int_param, time_param
 
 
 class ScopedView(APIView):
     permission_classes = [ReadsOrWritesAllowed]
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        check_query(request)
 
     def access(self) -> Access:
         if not hasattr(self, "_access"):
@@ -51,18 +55,15 @@ class ScopedView(APIView):
             raise exceptions.PermissionDenied(f"This needs the {role.value} role on tenant {tenant!r}.")
 
 
-class IdCursor(CursorPagination):
+class IdCursor(StrictCursor):
     ordering = "id"
-    page_size = 100
-    page_size_query_param = "limit"
-    max_page_size = 1000
 
 
 class NewestFirst(IdCursor):
     ordering = "-id"
 
 
-_ETAG = re.compile(r'^(?:W/)?"(\d+)"$')
+_ETAG = re.compile(r'^(?:W/)?"([0-9]{1,18})"$')
 
 
 def expected_revision(request: Request) -> int | None:
@@ -72,7 +73,8 @@ def expected_revision(request: Request) -> int | None:
         return None
     match = _ETAG.match(header)
     if not match:
-        raise PreconditionFailed('If-Match must be an ETag this API sent, such as "3".')
+        raise FieldErrors([{"field": "If-Match", "message": 'If-Match must be an ETag this API sent, such as "3", '
+                                                            f"or *; got {quote(header)}"}])
     return int(match.group(1))
 
 
@@ -152,7 +154,7 @@ class TwinDetailView(ScopedView):
     def delete(self, request: Request, twin_id: str) -> Response:
         twin = selectors.twin_for(self.access(), twin_id)
         self.require(Role.ADMIN, twin.tenant, twin.id)
-        soft = request.query_params.get("soft", "").lower() in ("1", "true", "yes")
+        soft = bool_param(request, "soft")
         try:
             writes.delete_twin(twin.id, soft=soft, actor=self.actor(), expected_revision=expected_revision(request))
         except writes.FileOwned as exc:
@@ -177,16 +179,11 @@ class TwinHistoryView(ScopedView, generics.GenericAPIView):
     def get(self, request: Request, twin_id: str) -> Response:
         twin = selectors.twin_for(self.access(), twin_id)
         if "at" in request.query_params:
-            return self._at(twin, request.query_params["at"])
+            return self._at(twin, time_param(request, "at"))
         page = self.paginate_queryset(selectors.history_of(twin))
         return self.get_paginated_response(s.HistoryOut(page, many=True).data)
 
-    def _at(self, twin: Twin, raw: str) -> Response:
-        when = parse_datetime(raw.replace(" ", "+"))
-        if when is None:
-            raise FieldErrors([{"field": "at", "message": "must be an ISO 8601 time, e.g. 2026-11-25T10:00:00Z"}])
-        if timezone.is_naive(when):
-            when = timezone.make_aware(when, timezone.utc)
+    def _at(self, twin: Twin, when: datetime) -> Response:
         found = selectors.twin_at(twin, when)
         if found is None:
             raise exceptions.NotFound(f"Twin {twin.id!r} did not exist at {when.isoformat()}.")
@@ -264,27 +261,14 @@ class ServiceDetailView(ServiceView):
                            OpenApiParameter("limit", int)], responses=s.EventPageOut)
 class PortalEventsView(ScopedView):
     def get(self, request: Request) -> Response:
-        since = _int_param(request, "since", 0, 0, 2**62)
-        limit = _int_param(request, "limit", 100, 1, 1000)
+        since = int_param(request, "since", 0, 0, 2**62)
+        limit = int_param(request, "limit", 100, 1, 1000)
         tenants = [t for t in request.query_params.get("tenant", "").split(",") if t]
         rows = list(selectors.events_for(self.access(), since=since, tenants=tenants)[: limit + 1])
         more = len(rows) > limit
         rows = rows[:limit]
         return Response(s.EventPageOut({"events": rows, "last_id": rows[-1].id if rows else since,
                                         "more": more}).data)
-
-
-def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise FieldErrors([{"field": name, "message": "must be a whole number"}]) from None
-    if not low <= value <= high:
-        raise FieldErrors([{"field": name, "message": f"must be between {low} and {high}"}])
-    return value
 
 
 @extend_schema(summary="Broken twin.yaml files, with file, line and message", responses=s.SpecErrorOut(many=True))

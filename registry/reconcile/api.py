@@ -17,6 +17,7 @@ from .. import events
 from ..documents import service_payload, twin_state
 from ..models import Service, Twin
 from ..spec import FieldError, TwinSpec, validate_document
+from ..values import require_storable
 from .core import ScanReport, _apply_runtime, _create, _lock, _Plan, _retire, _update, merge_runtime
 
 __all__ = ["AlreadyExists", "FileOwned", "InvalidTwin", "StaleRevision", "register_twin", "patch_twin",
@@ -79,7 +80,11 @@ def patch_twin(
     actor: str,
     expected_revision: int | None = None,
 ) -> tuple[Twin, list[str]]:
-    """Replace spec fields (API-owned twins) and merge runtime fields, as one change with one event."""
+    """Replace spec fields (API-owned twins) and merge runtime fields, as one change with one event.
+
+    Raises values.Unstorable, before anything is written, for a runtime value no store can hold.
+    """
+    require_storable(dict(runtime), ("runtime",))
     with transaction.atomic():
         _lock()
         twin = _twin_for_write(twin_id, expected_revision)
@@ -114,6 +119,9 @@ def delete_twin(twin_id: str, *, soft: bool, actor: str, expected_revision: int 
 
 def register_service(*, service_id: str, category: str, tenant: str, interfaces: dict[str, Any],
                      health: dict[str, Any], actor: str) -> Service:
+    """Create a service; raises AlreadyExists for a taken id, values.Unstorable for a value no store can hold."""
+    require_storable({"id": service_id, "category": category, "tenant": tenant, "interfaces": interfaces,
+                      "health": health})
     with transaction.atomic():
         _lock()
         if Service.objects.filter(pk=service_id).exists():
@@ -129,6 +137,7 @@ def register_service(*, service_id: str, category: str, tenant: str, interfaces:
 def update_service(service_id: str, changes: Mapping[str, Any], *, actor: str,
                    expected_revision: int | None = None) -> tuple[Service, list[str]]:
     """Apply changes to a service; a real change (a health change above all) emits service.update."""
+    require_storable(dict(changes))
     with transaction.atomic():
         _lock()
         service = Service.objects.get(pk=service_id)
