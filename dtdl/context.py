@@ -67,6 +67,9 @@ def _vocabulary(version: int, extensions: frozenset[str]) -> tuple[dict[str, Ter
     for name in mm.PRIMITIVE_SCHEMAS:
         terms[name] = Term("instance", name)
         dtmis[f"dtmi:dtdl:instance:Schema:{name};{version}"] = Term("instance", name)
+    for name in mm.GEOSPATIAL:
+        terms[name] = Term("instance", name)
+        dtmis[f"dtmi:standard:schema:geospatial:{name};{version}"] = Term("instance", name)
     for name in mm.COMMAND_TYPES:
         terms[name] = Term("instance", name)
         dtmis[f"dtmi:dtdl:instance:CommandType:{name};{version}"] = Term("instance", name)
@@ -97,7 +100,10 @@ def lookup(ctx: Context, text: str) -> Term | None:
     return terms.get(text) if is_term(text) else dtmis.get(text)
 
 
-def read_context(value: object, parent: Context | None) -> tuple[Context | None, list[str]]:
+IOTCENTRAL = "dtmi:iotcentral:context;2"
+
+
+def read_context(value: object, parent: Context | None, allow_undefined: bool = False) -> tuple[Context | None, list[str]]:
     """Process an `@context` value; return the new context (None if unusable) and error messages."""
     items = value if isinstance(value, list) else [value]
     errors: list[str] = []
@@ -110,12 +116,14 @@ def read_context(value: object, parent: Context | None) -> tuple[Context | None,
             errors.append("@context values must be strings naming a context (DTMIs); local term definitions are not allowed")
             continue
         dtdl = DTDL_CONTEXT.match(item)
+        if dtdl and any(not DTDL_CONTEXT.match(i) and i != IOTCENTRAL for i in items[:index] if isinstance(i, str)):
+            errors.append(f"'{item}' must come before every other context")
         if dtdl:
             number = int(dtdl.group(1))
             if number not in (2, 3):
                 errors.append(f"DTDL version {number} is not supported; use 'dtmi:dtdl:context;3' (or ';2')")
-            elif saw_dtdl or index > 0 or (parent is not None and number != parent.version):
-                errors.append(f"'{item}' must be the first and only DTDL context")
+            elif parent is not None and number > parent.version:
+                errors.append(f"a DTDL v{parent.version} element cannot contain a v{number} element")
             else:
                 version = number
             saw_dtdl = True
@@ -125,13 +133,17 @@ def read_context(value: object, parent: Context | None) -> tuple[Context | None,
             continue
         if item == QUANTITATIVE or item in FEATURE_EXTENSIONS:
             extensions.add(item)
+        elif item == IOTCENTRAL:
+            undefined = True  # IoT Central's v2 extension: its terms are accepted as undefined extensions
         elif item.startswith("dtmi:dtdl:"):
             errors.append(f"'{item}' is not a context that DTDL defines")
-        else:
+        elif allow_undefined:
             undefined = True
+        else:
+            errors.append(f"the context '{item}' is not defined here; parse with allow_undefined_extensions to accept it")
     if version is None:
         errors.append("the @context must start with the DTDL context 'dtmi:dtdl:context;3' (or ';2')")
         return None, errors
-    if version == 2 and extensions:
+    if version == 2 and extensions - {IOTCENTRAL}:
         errors.append("DTDL v2 has no extension contexts (its semantic types are built in); use 'dtmi:dtdl:context;3'")
     return Context(version, frozenset(extensions), undefined), errors
