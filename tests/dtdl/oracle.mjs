@@ -1,0 +1,21 @@
+// The reference DTDL parser (DTDLParser as WebAssembly, npm @digicatapult/dtdl-parser) as a line filter:
+// each stdin line is a JSON array of documents forming one model set; each stdout line is
+// {"valid": bool, "error": string|null} for it, in order. Used by tests/dtdl/oracle.py.
+import { createInterface } from 'node:readline';
+import { getInterop } from '@digicatapult/dtdl-parser';
+
+const parser = await getInterop();
+const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
+for await (const line of lines) {
+  if (!line.trim()) continue;
+  const documents = JSON.parse(line);
+  const flat = documents.flatMap((d) => (Array.isArray(d) ? d : [d]));
+  let out;
+  try {
+    parser.parse(JSON.stringify(flat));
+    out = { valid: true, error: null };
+  } catch (err) {
+    out = { valid: false, error: String(err && err.message ? err.message : err).slice(0, 2000) };
+  }
+  process.stdout.write(JSON.stringify(out) + '\n');
+}

@@ -1,0 +1,49 @@
+"""The reference parser as an oracle: DTDLParser compiled to WebAssembly, run by Node.
+
+`validate_with_oracle(model_sets)` feeds each model set (a list of documents, as for
+`dtdl.parse`) to npm @digicatapult/dtdl-parser and returns (valid, message) per set,
+so a test can check that the reference parser accepts every model the project ships.
+It knows no option for undefined extensions: it always rejects them.
+Installed by `.ci/run` (`npm install --prefix tests/dtdl`).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+SCRIPT = HERE / "oracle.mjs"
+PACKAGE = HERE / "node_modules" / "@digicatapult" / "dtdl-parser"
+
+
+def oracle_missing() -> str | None:
+    """Why the oracle cannot run here, or None when it can."""
+    if shutil.which("node") is None:
+        return "node is not installed"
+    if not PACKAGE.is_dir():
+        return "run `npm install --prefix tests/dtdl` for @digicatapult/dtdl-parser"
+    return None
+
+
+def _plain(document: Any) -> Any:
+    if isinstance(document, bytes):
+        document = document.decode("utf-8-sig")
+    return json.loads(document) if isinstance(document, str) else document
+
+
+def validate_with_oracle(model_sets: list[list[Any]], timeout: float = 600) -> list[tuple[bool, str | None]]:
+    """(valid, error message) from the reference parser for each model set, in order."""
+    lines = "".join(json.dumps([_plain(d) for d in docs]) + "\n" for docs in model_sets)
+    done = subprocess.run(
+        ["node", str(SCRIPT)], input=lines, capture_output=True, text=True, cwd=HERE, timeout=timeout, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"the DTDL oracle failed: {done.stderr.strip()[-2000:]}")
+    results = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    if len(results) != len(model_sets):
+        raise RuntimeError(f"the DTDL oracle answered {len(results)} of {len(model_sets)} model sets")
+    return [(r["valid"], r["error"]) for r in results]
