@@ -1,5 +1,5 @@
 // The reference DTDL parser (DTDLParser as WebAssembly, npm @digicatapult/dtdl-parser) as a line filter:
-// each stdin line is a JSON array of documents forming one model set; each stdout line is
+// each stdin line is a JSON array of document texts forming one model set; each stdout line is
 // {"valid": bool, "error": string|null} for it, in order. Used by tests/dtdl/oracle.py.
 import { createInterface } from 'node:readline';
 import { getInterop } from '@digicatapult/dtdl-parser';
@@ -8,10 +8,12 @@ const parser = await getInterop();
 const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
 for await (const line of lines) {
   if (!line.trim()) continue;
-  const documents = JSON.parse(line);
-  const flat = documents.flatMap((d) => (Array.isArray(d) ? d : [d]));
+  const texts = JSON.parse(line);
   let out;
   try {
+    const documents = texts.map((text) => JSON.parse(text));
+    if (documents.some((d) => d === null || typeof d !== 'object')) throw new Error('a document is not an object or array');
+    const flat = documents.flatMap((d) => (Array.isArray(d) ? d : [d]));
     parser.parse(JSON.stringify(flat));
     out = { valid: true, error: null };
   } catch (err) {

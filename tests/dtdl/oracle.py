@@ -29,15 +29,16 @@ def oracle_missing() -> str | None:
     return None
 
 
-def _plain(document: Any) -> Any:
+def _text(document: Any) -> str:
+    """A document as JSON text: text stays as written, a parsed value is serialised."""
     if isinstance(document, bytes):
-        document = document.decode("utf-8-sig")
-    return json.loads(document) if isinstance(document, str) else document
+        return document.decode("utf-8-sig")
+    return document if isinstance(document, str) else json.dumps(document)
 
 
 def validate_with_oracle(model_sets: list[list[Any]], timeout: float = 600) -> list[tuple[bool, str | None]]:
     """(valid, error message) from the reference parser for each model set, in order."""
-    lines = "".join(json.dumps([_plain(d) for d in docs]) + "\n" for docs in model_sets)
+    lines = "".join(json.dumps([_text(d) for d in docs]) + "\n" for docs in model_sets)
     done = subprocess.run(
         ["node", str(SCRIPT)], input=lines, capture_output=True, text=True, cwd=HERE, timeout=timeout, check=False
     )
