@@ -6,7 +6,9 @@ import { getInterop } from '@digicatapult/dtdl-parser';
 
 const parser = await getInterop();
 const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
+let started = null;
 for await (const line of lines) {
+  started ??= performance.now();
   if (!line.trim()) continue;
   const texts = JSON.parse(line);
   let out;
@@ -20,4 +22,8 @@ for await (const line of lines) {
     out = { valid: false, error: String(err && err.message ? err.message : err).slice(0, 2000) };
   }
   process.stdout.write(JSON.stringify(out) + '\n');
+}
+// With DTDL_ORACLE_TIMING=1 a last line gives the time spent parsing (after the WebAssembly start-up).
+if (process.env.DTDL_ORACLE_TIMING === '1') {
+  process.stdout.write(JSON.stringify({ elapsed_ms: started === null ? 0 : performance.now() - started }) + '\n');
 }

@@ -10,6 +10,7 @@ Installed by `.ci/run` (`npm install --prefix tests/dtdl`).
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -38,13 +39,20 @@ def _text(document: Any) -> str:
 
 def validate_with_oracle(model_sets: list[list[Any]], timeout: float = 600) -> list[tuple[bool, str | None]]:
     """(valid, error message) from the reference parser for each model set, in order."""
+    return timed_oracle(model_sets, timeout)[0]
+
+
+def timed_oracle(model_sets: list[list[Any]], timeout: float = 600) -> tuple[list[tuple[bool, str | None]], float]:
+    """The verdicts, and the seconds the reference parser spent on them (its start-up excluded)."""
     lines = "".join(json.dumps([_text(d) for d in docs]) + "\n" for docs in model_sets)
     done = subprocess.run(
-        ["node", str(SCRIPT)], input=lines, capture_output=True, text=True, cwd=HERE, timeout=timeout, check=False
+        ["node", str(SCRIPT)], input=lines, capture_output=True, text=True, cwd=HERE, timeout=timeout, check=False,
+        env={**os.environ, "DTDL_ORACLE_TIMING": "1"},
     )
     if done.returncode != 0:
         raise RuntimeError(f"the DTDL oracle failed: {done.stderr.strip()[-2000:]}")
-    results = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
-    if len(results) != len(model_sets):
-        raise RuntimeError(f"the DTDL oracle answered {len(results)} of {len(model_sets)} model sets")
-    return [(r["valid"], r["error"]) for r in results]
+    answers = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    elapsed = answers.pop()["elapsed_ms"] / 1000 if answers and "elapsed_ms" in answers[-1] else 0.0
+    if len(answers) != len(model_sets):
+        raise RuntimeError(f"the DTDL oracle answered {len(answers)} of {len(model_sets)} model sets")
+    return [(r["valid"], r["error"]) for r in answers], elapsed
