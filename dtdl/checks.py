@@ -58,7 +58,7 @@ def check_all(reader: Reader) -> None:
             _component(reader, elem)
         elif elem.cls == "Enum":
             _enum(reader, elem)
-        if mm.is_subclass(elem.ctx.version, elem.cls, "ComplexSchema") and _depth(reader, elem, 0, set()) > 5:
+        if mm.is_subclass(elem.ctx.version, elem.cls, "ComplexSchema") and _depth(reader, elem, 0, set()) > mm.LIMITS[elem.ctx.version]["schema_depth"]:
             reader.err("complex schemas are nested more than 5 deep here", elem.doc, elem.ptr)
         if elem.semantic and elem.cls != "Relationship":
             _numeric(reader, elem)
@@ -145,7 +145,8 @@ def _depth(reader: Reader, elem: Elem, level: int, path: set[int]) -> int:
     if id(elem) in path:
         reader.err(f"the schema '{elem.id}' contains itself", elem.doc, elem.ptr)
         return level
-    complex_ = mm.is_subclass(elem.ctx.version, elem.cls, "ComplexSchema")
+    # An Enum holds no schema, so like a primitive it ends a hierarchy without adding a level.
+    complex_ = mm.is_subclass(elem.ctx.version, elem.cls, "ComplexSchema") and elem.cls != "Enum"
     here = level + 1 if complex_ else level
     best = here
     for name in _CHILDREN:
@@ -155,12 +156,25 @@ def _depth(reader: Reader, elem: Elem, level: int, path: set[int]) -> int:
     return best
 
 
+_SCHEMA_RULES = {
+    "numeric": (("double", "float", "integer", "long"), (), "a numeric schema (double, float, integer or long)"),
+    "numeric-or-string": (("double", "float", "integer", "long", "string"), (), "a numeric schema or string"),
+    "enum": ((), ("Enum",), "an Enum schema"),
+    "geospatial": ((*mm.GEOSPATIAL, "geopoint"), (), "a geospatial schema (point, lineString, ... or geopoint)"),
+    "vector": (("vector",), (), "the schema 'vector'"),
+}
+
+
 def _numeric(reader: Reader, elem: Elem) -> None:
-    for schema in elem.values.get("schema", []):
-        if isinstance(schema, str) and schema not in ("double", "float", "integer", "long"):
-            reader.err(f"a {elem.semantic} must have a numeric schema (double, float, integer or long), not '{schema}'", elem.doc, f"{elem.ptr}/schema")
-        elif isinstance(deref(reader, schema), Elem):
-            reader.err(f"a {elem.semantic} must have a numeric schema (double, float, integer or long)", elem.doc, f"{elem.ptr}/schema")
+    """A semantic type constrains the schema: a quantity is numeric; IoT Central's types have their own."""
+    from .context import IOTCENTRAL_SEMANTIC
+
+    rule = IOTCENTRAL_SEMANTIC[elem.semantic][1] if elem.semantic in IOTCENTRAL_SEMANTIC else "numeric"
+    names, classes, wanted = _SCHEMA_RULES[rule]
+    for schema in (deref(reader, v) for v in elem.values.get("schema", [])):
+        ok = schema in names if isinstance(schema, str) else isinstance(schema, Elem) and schema.cls in classes
+        if not ok:
+            reader.err(f"a {elem.semantic} must have {wanted}", elem.doc, f"{elem.ptr}/schema")
 
 
 def _has_array(reader: Reader, elem: Elem, seen: set[int]) -> bool:

@@ -27,6 +27,13 @@ FEATURE_EXTENSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "Cacheable": ("ttl",), "Indexed": ("index",),
     },
 }  # fmt: skip
+IOTCENTRAL = "dtmi:iotcentral:context;2"
+#: IoT Central's DTDL v2 extension: semantic type -> (unit type or None, what its schema must be)
+IOTCENTRAL_SEMANTIC: dict[str, tuple[str | None, str]] = {
+    "State": (None, "enum"), "Event": (None, "numeric-or-string"), "Location": (None, "geospatial"),
+    "VelocityVector": ("VelocityUnit", "vector"), "AccelerationVector": ("AccelerationUnit", "vector"),
+}  # fmt: skip
+IOTCENTRAL_SCHEMAS = ("vector", "geopoint")
 _TERM = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _QT = "dtmi:dtdl:extension:quantitativeTypes:v1:"
 
@@ -86,6 +93,14 @@ def _vocabulary(version: int, extensions: frozenset[str]) -> tuple[dict[str, Ter
                 dtmis[f"dtmi:standard:unit:{unit};2" if version == 2 else f"{_QT}unit:{unit}"] = terms[unit]
         terms["unit"] = Term("unitprop", "unit")
         dtmis["dtmi:dtdl:property:unit;2" if version == 2 else f"{_QT}property:unit"] = terms["unit"]
+    if IOTCENTRAL in extensions:
+        for name in IOTCENTRAL_SEMANTIC:
+            terms[name] = Term("semantic", name)
+            dtmis[f"dtmi:iotcentral:class:{name};2"] = terms[name]
+        for name in IOTCENTRAL_SCHEMAS:
+            terms[name] = Term("instance", name)
+            dtmis[f"dtmi:iotcentral:schema:{name};2"] = terms[name]
+        terms.setdefault("unit", Term("unitprop", "unit"))
     for ext in extensions:
         for cotype, ext_props in FEATURE_EXTENSIONS.get(ext, {}).items():
             terms[cotype] = Term("feature", cotype)
@@ -98,9 +113,6 @@ def lookup(ctx: Context, text: str) -> Term | None:
     """What `text` (a term or a DTMI) means in this context, or None if undefined."""
     terms, dtmis = _vocabulary(ctx.version, ctx.extensions)
     return terms.get(text) if is_term(text) else dtmis.get(text)
-
-
-IOTCENTRAL = "dtmi:iotcentral:context;2"
 
 
 def read_context(value: object, parent: Context | None, allow_undefined: bool = False) -> tuple[Context | None, list[str]]:
@@ -133,8 +145,8 @@ def read_context(value: object, parent: Context | None, allow_undefined: bool = 
             continue
         if item == QUANTITATIVE or item in FEATURE_EXTENSIONS:
             extensions.add(item)
-        elif item == IOTCENTRAL:
-            undefined = True  # IoT Central's v2 extension: its terms are accepted as undefined extensions
+        elif item == IOTCENTRAL and (version == 2 or (version is None and parent is None)):
+            extensions.add(item)
         elif item.startswith("dtmi:dtdl:"):
             errors.append(f"'{item}' is not a context that DTDL defines")
         elif allow_undefined:

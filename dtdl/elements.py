@@ -13,7 +13,7 @@ from typing import Any
 
 from . import metamodel as mm
 from . import units
-from .context import Context, is_term, lookup, read_context
+from .context import IOTCENTRAL_SEMANTIC, Context, is_term, lookup, read_context
 from .jsonpos import escape
 
 _LANG = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
@@ -110,7 +110,7 @@ class Reader:
         if semantic and not self._semantic_allowed(ctx.version, cls):
             self.err(f"the semantic type '{semantic}' cannot be a co-type of a {cls}", doc, f"{ptr}/@type")
         self._properties(elem)
-        if semantic and elem.unit is None:
+        if semantic in units.SEMANTIC_TYPES and elem.unit is None:
             self.err(f"a {semantic} needs a 'unit', one of: {', '.join(units.units_for(semantic, ctx.version))}", doc, ptr)
         self.all.append(elem)
         return elem
@@ -290,6 +290,9 @@ class Reader:
 
     def _unit(self, elem: Elem, raw: Any, where: str) -> None:
         allowed = units.units_for(elem.semantic or "", elem.ctx.version)
+        if elem.semantic in IOTCENTRAL_SEMANTIC:
+            unit_type = IOTCENTRAL_SEMANTIC[elem.semantic][0]
+            allowed = tuple(u for u in units.UNIT_TYPES.get(unit_type or "", ()) if u not in units.V3_ONLY_UNITS)
         if isinstance(raw, list) and len(raw) == 1:
             raw = raw[0]
         term = lookup(elem.ctx, raw) if isinstance(raw, str) else None

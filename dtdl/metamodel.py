@@ -18,7 +18,10 @@ PRIMITIVE_CLASS = {
 COMMAND_TYPES = ("asynchronous", "synchronous")
 #: the standard geospatial schemas (GeoJSON shapes), Objects that DTDL predefines
 GEOSPATIAL = ("point", "multiPoint", "lineString", "multiLineString", "polygon", "multiPolygon")
-INSTANCE_CLASS = {**PRIMITIVE_CLASS, **{n: "CommandType" for n in COMMAND_TYPES}, **{n: "Object" for n in GEOSPATIAL}}
+INSTANCE_CLASS = {
+    **PRIMITIVE_CLASS, **{n: "CommandType" for n in COMMAND_TYPES}, **{n: "Object" for n in GEOSPATIAL},
+    "vector": "Object", "geopoint": "Object",  # IoT Central's schemas
+}  # fmt: skip
 NAME_PATTERN = r"^[A-Za-z](?:[A-Za-z0-9_]*[A-Za-z0-9])?$"
 _SEG = r"[A-Za-z](?:[A-Za-z0-9_]*[A-Za-z0-9])?"
 DTMI_PATTERN = {

@@ -110,3 +110,10 @@ def test_the_package_imports_no_django() -> None:
     for path in (ROOT / "dtdl").rglob("*.py"):
         imports = [line for line in path.read_text().splitlines() if line.lstrip().startswith(("import ", "from "))]
         assert not [line for line in imports if "django" in line or "rest_framework" in line], path
+
+
+def test_a_twin_unit_symbol_maps_to_its_dtdl_unit() -> None:
+    assert dtdl.units.unit_for_symbol("kg") == "kilogram"
+    assert dtdl.units.unit_for_symbol("°C", "Temperature") == "degreeCelsius"
+    assert dtdl.units.unit_for_symbol("m", "Length") == "metre" and dtdl.units.unit_for_symbol("m", "TimeSpan") == "minute"
+    assert dtdl.units.unit_for_symbol("mm/s") is None  # DTDL has no millimetre per second
