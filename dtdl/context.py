@@ -14,19 +14,15 @@ from functools import lru_cache
 
 from . import metamodel as mm
 from . import units
+from .extensions import EXTENSIONS, cotype_iri, property_iri
 
 DTDL_CONTEXT = re.compile(r"^dtmi:dtdl:context;([0-9]+)$")
 QUANTITATIVE = "dtmi:dtdl:extension:quantitativeTypes;1"
-#: feature extensions of DTDL v3 this parser knows, with the co-types and properties each defines
-FEATURE_EXTENSIONS: dict[str, dict[str, tuple[str, ...]]] = {
-    "dtmi:dtdl:extension:historization;1": {"Historized": ()},
-    "dtmi:dtdl:extension:annotation;1": {"ValueAnnotation": ("annotates",)},
-    "dtmi:dtdl:extension:overriding;1": {"Override": ("overrides",)},
-    "dtmi:dtdl:extension:mqtt;1": {
-        "Mqtt": ("telemetryTopic", "commandTopic", "payloadFormat"), "Idempotent": (),
-        "Cacheable": ("ttl",), "Indexed": ("index",),
-    },
-}  # fmt: skip
+#: abstract classes a model may name but never use as a type
+_ABSTRACT = {
+    3: ("AdjunctType", "Alias", "LatentType", "NamedLatentType", "SemanticType", "SemanticUnit", "Unit", "UnitAttribute"),
+    2: ("SemanticType", "SemanticUnit", "Unit", "UnitAttribute", "QuantitativeType"),
+}
 IOTCENTRAL = "dtmi:iotcentral:context;2"
 #: IoT Central's DTDL v2 extension: semantic type -> (unit type or None, what its schema must be)
 IOTCENTRAL_SEMANTIC: dict[str, tuple[str | None, str]] = {
@@ -101,11 +97,13 @@ def _vocabulary(version: int, extensions: frozenset[str]) -> tuple[dict[str, Ter
             terms[name] = Term("instance", name)
             dtmis[f"dtmi:iotcentral:schema:{name};2"] = terms[name]
         terms.setdefault("unit", Term("unitprop", "unit"))
-    for ext in extensions:
-        for cotype, ext_props in FEATURE_EXTENSIONS.get(ext, {}).items():
-            terms[cotype] = Term("feature", cotype)
-            for prop in ext_props:
-                terms[prop] = Term("featureprop", prop)
+    for ext in sorted(extensions):
+        for cotype, feature in EXTENSIONS.get(ext, {}).items():
+            terms[cotype] = dtmis[cotype_iri(ext, cotype)] = Term("feature", cotype)
+            for prop in feature.props:
+                terms[prop] = dtmis[property_iri(ext, cotype, prop)] = Term("featureprop", prop)
+    for name in _ABSTRACT.get(version, ()):
+        terms.setdefault(name, Term("class", name))
     return terms, dtmis
 
 
@@ -128,7 +126,9 @@ def read_context(value: object, parent: Context | None, allow_undefined: bool = 
             errors.append("@context values must be strings naming a context (DTMIs); local term definitions are not allowed")
             continue
         dtdl = DTDL_CONTEXT.match(item)
-        if dtdl and any(not DTDL_CONTEXT.match(i) and i != IOTCENTRAL for i in items[:index] if isinstance(i, str)):
+        before = [i for i in items[:index] if isinstance(i, str)]
+        iotcentral_first = all(i == IOTCENTRAL for i in before)  # it implies DTDL v2, so it may lead
+        if dtdl and any(not DTDL_CONTEXT.match(i) for i in before) and not iotcentral_first:
             errors.append(f"'{item}' must come before every other context")
         if dtdl:
             number = int(dtdl.group(1))
@@ -140,14 +140,14 @@ def read_context(value: object, parent: Context | None, allow_undefined: bool = 
                 version = number
             saw_dtdl = True
             continue
-        if not re.match(r"^dtmi:[A-Za-z][A-Za-z0-9_:]*;[1-9][0-9]*$", item) or not re.match(mm.DTMI_PATTERN[3], item):
+        if not re.match(r"^dtmi:[A-Za-z][A-Za-z0-9_:]*;[1-9][0-9]*(?:\.[1-9][0-9]*)?$", item) or not re.match(mm.DTMI_PATTERN[3], item):
             errors.append(f"'{item}' is not a valid context: a context is a DTMI with a version, such as '{QUANTITATIVE}'")
             continue
-        if item == QUANTITATIVE or item in FEATURE_EXTENSIONS:
+        if item == QUANTITATIVE or item in EXTENSIONS:
             extensions.add(item)
         elif item == IOTCENTRAL and (version == 2 or (version is None and parent is None)):
             extensions.add(item)
-        elif item.startswith("dtmi:dtdl:"):
+        elif item.startswith("dtmi:dtdl:") and not (allow_undefined and item.startswith("dtmi:dtdl:extension:")):
             errors.append(f"'{item}' is not a context that DTDL defines")
         elif allow_undefined:
             undefined = True

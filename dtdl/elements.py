@@ -14,6 +14,7 @@ from typing import Any
 from . import metamodel as mm
 from . import units
 from .context import IOTCENTRAL_SEMANTIC, Context, is_term, lookup, read_context
+from .extensions import EXTENSIONS, ExtProp, Feature, check_value
 from .jsonpos import escape
 
 _LANG = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
@@ -21,6 +22,33 @@ _KEYWORDS = ("@context", "@id", "@type")
 _XSD = "http://www.w3.org/2001/XMLSchema#"
 _DATATYPES = {"string": "string", "bool": "boolean", "int": "integer", "literal": None}
 _BAD = object()
+
+
+def _flatten(value: Any, ptr: str) -> list[tuple[Any, str]]:
+    """JSON-LD reads nested arrays as one flat set of values; keep each value's pointer."""
+    if not isinstance(value, list):
+        return [(value, ptr)]
+    out: list[tuple[Any, str]] = []
+    for index, item in enumerate(value):
+        out.extend(_flatten(item, f"{ptr}/{index}"))
+    return out
+
+
+def features(ctx: Context, co_types: list[str]) -> dict[str, Feature]:
+    """The extension co-types among `co_types`, with their definitions."""
+    out: dict[str, Feature] = {}
+    for ext in ctx.extensions:
+        for name, feature in EXTENSIONS.get(ext, {}).items():
+            if name in co_types:
+                out[name] = feature
+    return out
+
+
+def _extra_ok(extra: set[str], lenient: bool) -> bool:
+    """Members of a value object beside @value/@type/@language: none in v3; in v2 only (ignored) keywords."""
+    if not extra:
+        return True
+    return lenient and all(k.startswith("@") for k in extra) and not extra & {"@id", "@context", "@graph"}
 
 
 @dataclass
@@ -69,9 +97,7 @@ class Reader:
 
     # -- documents -------------------------------------------------------------------------------
     def document(self, value: Any, doc: int) -> None:
-        items = value if isinstance(value, list) else [value]
-        for index, item in enumerate(items):
-            ptr = f"/{index}" if isinstance(value, list) else ""
+        for item, ptr in _flatten(value, ""):
             if not isinstance(item, dict):
                 self.err("a DTDL document is an Interface object or an array of them", doc, ptr)
                 continue
@@ -174,6 +200,11 @@ class Reader:
             allowed = " or ".join(self._concrete(ctx.version, classes))
             self.err(f"a {cls} is not allowed here; expected {allowed}", doc, where)
             return None, [], None, False
+        for cotype, feature in features(ctx, co_types).items():
+            if not any(mm.is_subclass(ctx.version, cls, c) for c in feature.cotypes):
+                self.err(f"the co-type {cotype} can only be applied to {' or '.join(feature.cotypes)}, not a {cls}", doc, where)
+            if feature.needs and feature.needs not in co_types:
+                self.err(f"the co-type {cotype} needs the co-type {feature.needs} beside it", doc, where)
         return cls, co_types, semantic, undefined
 
     @staticmethod
@@ -263,6 +294,9 @@ class Reader:
                 self._unit(elem, raw, where)
             elif term and term.kind == "featureprop" and term.name in self._feature_props(elem):
                 seen[name] = key
+                problem = check_value(self._feature_props(elem)[term.name], raw)
+                if problem:
+                    self.err(f"'{key}' {problem}", elem.doc, where)
             elif elem.undefined_cotype and self._undefined_ok(elem.ctx, key, False, (elem.doc, where)):
                 continue
             elif not elem.undefined_cotype:
@@ -271,6 +305,9 @@ class Reader:
         for name, prop in props.items():
             if prop.min and name not in seen:
                 self.err(f"a {elem.cls} needs '{name}'", elem.doc, elem.ptr)
+        for name, ext_prop in self._feature_props(elem).items():
+            if ext_prop.required and name not in seen:
+                self.err(f"its co-type needs the property '{name}'", elem.doc, elem.ptr)
 
     @staticmethod
     def _v2_strict(key: str) -> bool:
@@ -278,14 +315,10 @@ class Reader:
         return key.startswith("dtmi:") or is_term(key)
 
     @staticmethod
-    def _feature_props(elem: Elem) -> set[str]:
-        from .context import FEATURE_EXTENSIONS
-
-        out: set[str] = set()
-        for ext in elem.ctx.extensions:
-            for cotype, props in FEATURE_EXTENSIONS.get(ext, {}).items():
-                if cotype in elem.co_types:
-                    out.update(props)
+    def _feature_props(elem: Elem) -> dict[str, ExtProp]:
+        out: dict[str, ExtProp] = {}
+        for feature in features(elem.ctx, elem.co_types).values():
+            out.update(feature.props)
         return out
 
     def _unit(self, elem: Elem, raw: Any, where: str) -> None:
@@ -308,14 +341,14 @@ class Reader:
         if prop.kind == "lang":
             self._lang(elem, name, prop, raw, where)
             return
-        items = raw if isinstance(raw, list) else [raw]
+        pairs = list(_flatten(raw, where))
+        items = [item for item, _ in pairs]
         if prop.max is not None and len(items) > prop.max:
             self.err(f"'{name}' may have at most {prop.max} value(s); it has {len(items)}", elem.doc, where)
         if len(items) < prop.min:
             self.err(f"'{name}' needs at least {prop.min} value(s)", elem.doc, where)
         out: list[Any] = []
-        for index, item in enumerate(items):
-            at = f"{where}/{index}" if isinstance(raw, list) else where
+        for item, at in pairs:
             value = self._value(elem, name, prop, item, at)
             if value is not None:
                 out.append(value)
@@ -358,8 +391,8 @@ class Reader:
                 return item
             return None
         if prop.kind == "literal":
-            if isinstance(item, (dict, list)) or item is None:
-                self.err(f"'{name}' must be a string or a number", doc, at)
+            if not isinstance(item, (str, int)):  # bool is an int too
+                self.err(f"'{name}' must be a string, an integer or a boolean", doc, at)
                 return None
             return item
         return self._reference_or_element(elem, name, prop, item, at)
@@ -368,7 +401,7 @@ class Reader:
         """A JSON-LD value object `{"@value": v, "@type": "xsd:..."}`: its value, or _BAD."""
         lenient = elem.ctx.version == 2  # DTDL v2 ignores other members of a value object
         extra = set(item) - {"@value", "@type", "@language"}
-        if "@value" not in item or (extra and not lenient) or extra & {"@id", "@context", "@graph"}:
+        if "@value" not in item or not _extra_ok(extra, lenient):
             self.err(f"'{name}' must be a literal value, not an object", elem.doc, at)
             return _BAD
         types = item.get("@type", [])
@@ -442,7 +475,7 @@ class Reader:
                 at = f"{where}/{index}" if isinstance(raw, list) else where
                 if isinstance(item, dict):
                     extra = set(item) - {"@value", "@language"}
-                    if "@value" not in item or (extra and elem.ctx.version != 2) or extra & {"@id", "@context", "@graph"}:
+                    if "@value" not in item or not _extra_ok(extra, elem.ctx.version == 2):
                         self.err(f"'{name}' values are strings or {{\"@value\", \"@language\"}} objects", elem.doc, at)
                         return
                     pairs.append((item.get("@language"), item["@value"], at))
