@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import metamodel as mm
+from . import siblings
 from .elements import Elem, Reader, Ref
 
 
@@ -22,16 +23,19 @@ def resolve(reader: Reader) -> None:
             reader.err(f"unresolved reference '{ref.dtmi}': no element of the model set has this @id", ref.doc, ref.ptr, ref.dtmi)
             continue
         version = target.ctx.version
-        if target.cls != "Interface" and target.via != "schemas" and partition(target) is not partition(ref.holder):
-            reader.err(f"'{ref.dtmi}' is defined inside another element, so it cannot be referenced", ref.doc, ref.ptr)
+        if target.cls != "Interface" and partition(target) is not partition(ref.holder):
+            reader.err(f"'{ref.dtmi}' is defined in another Interface; define it in the schemas of this one", ref.doc, ref.ptr)
+            continue
+        if ref.holder is not None and ref.holder.ctx.version < version:
+            reader.err(f"a DTDL v{ref.holder.ctx.version} element cannot refer to '{ref.dtmi}', a DTDL v{version} element", ref.doc, ref.ptr)
             continue
         if ref.classes and not any(mm.is_subclass(version, target.cls, c) for c in ref.classes):
             reader.err(f"'{ref.dtmi}' is a {target.cls}, but a {' or '.join(ref.classes)} is needed here", ref.doc, ref.ptr)
 
 
 def partition(elem: Elem | None) -> Elem | None:
-    """The top-level element (Interface) that an element is written in."""
-    while elem is not None and elem.parent is not None:
+    """The Interface an element is written in (itself for an Interface): a reference may not leave it."""
+    while elem is not None and elem.cls != "Interface" and elem.parent is not None:
         elem = elem.parent
     return elem
 
@@ -52,8 +56,11 @@ def check_all(reader: Reader) -> None:
         if elem.cls == "Interface":
             _extends(reader, elem)
     for elem in reader.all:
+        for name in ("contents", "fields", "enumValues"):
+            siblings.check_indexes(reader, [v for v in elem.values.get(name, []) if isinstance(v, Elem)])
         if elem.cls == "Interface":
             _names(reader, elem)
+            siblings.check_interface(reader, [c for i in ancestry(reader, elem) for c in contents_of(reader, i)])
         elif elem.cls == "Component":
             _component(reader, elem)
         elif elem.cls == "Enum":

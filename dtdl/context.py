@@ -80,6 +80,8 @@ def _vocabulary(version: int, extensions: frozenset[str]) -> tuple[dict[str, Ter
         for name in units.semantic_types(version):
             terms[name] = Term("semantic", name)
             dtmis[f"dtmi:standard:class:{name};2" if version == 2 else f"{_QT}class:{name}"] = terms[name]
+        for alias in units.UNIT_TYPE_ALIASES:
+            terms[alias] = Term("class", alias)
         for unit_type, members in units.UNIT_TYPES.items():
             terms[unit_type] = Term("class", unit_type)
             for unit in members:

@@ -13,11 +13,11 @@ from typing import Any
 
 from . import metamodel as mm
 from . import units
-from .context import IOTCENTRAL_SEMANTIC, Context, is_term, lookup, read_context
+from .context import IOTCENTRAL, IOTCENTRAL_SEMANTIC, Context, is_term, lookup, read_context
 from .extensions import EXTENSIONS, ExtProp, Feature, check_value
 from .jsonpos import escape
 
-_LANG = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
+_LANG = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
 _KEYWORDS = ("@context", "@id", "@type")
 _XSD = "http://www.w3.org/2001/XMLSchema#"
 _DATATYPES = {"string": "string", "bool": "boolean", "int": "integer", "literal": None}
@@ -144,7 +144,7 @@ class Reader:
     @staticmethod
     def _semantic_allowed(version: int, cls: str) -> bool:
         if version == 2:
-            return cls in ("Property", "Telemetry", "Relationship")
+            return cls in ("Property", "Telemetry")
         return cls in ("Property", "Telemetry") or mm.is_subclass(version, cls, "SchemaField")
 
     def _types(
@@ -255,8 +255,9 @@ class Reader:
             hint = " with a version (';1')" if version == 2 else ""
             self.err(f"@id '{raw}' is not a valid DTMI{hint}", elem.doc, where)
             return
-        if raw.startswith(mm.RESERVED_PREFIXES):
-            self.err(f"@id '{raw}' uses a reserved prefix ({' or '.join(mm.RESERVED_PREFIXES)})", elem.doc, where)
+        reserved = mm.RESERVED_PREFIXES + (("dtmi:iotcentral:",) if IOTCENTRAL in elem.ctx.extensions else ())
+        if raw.startswith(reserved):
+            self.err(f"@id '{raw}' uses a reserved prefix ({' or '.join(reserved)})", elem.doc, where)
             return
         limit = limits["interface_id_length"] if elem.cls == "Interface" else limits["id_length"]
         if len(raw) > limit:
@@ -416,7 +417,13 @@ class Reader:
         if types and expected and types[0] not in (f"xsd:{expected}", _XSD + expected):
             self.err(f"'{name}' must be an xsd:{expected}, not {types[0]}", elem.doc, at)
             return _BAD
-        return item["@value"]
+        value = item["@value"]
+        if types and not expected:  # a literal of any type: the datatype must say what the value is
+            actual = "boolean" if isinstance(value, bool) else "integer" if isinstance(value, int) else "string"
+            if types[0] not in (f"xsd:{actual}", _XSD + actual):
+                self.err(f"'{name}' is {value!r}, which is not an {types[0]}", elem.doc, at)
+                return _BAD
+        return value
 
     def _reference_or_element(self, elem: Elem, name: str, prop: mm.Prop, item: Any, at: str) -> Any:
         doc, version = elem.doc, elem.ctx.version
@@ -440,6 +447,12 @@ class Reader:
             self.err(f"'{name}' must be a DTMI, a term or an element object", doc, at)
             return None
         term = lookup(elem.ctx, item)
+        if term is not None and term.kind == "class" and version == 3 and (
+            term.name in units.UNIT_TYPES or term.name in units.UNIT_TYPE_ALIASES
+        ):
+            term = None if "Schema" not in prop.classes else term  # a unit type is an Enum of its units
+            if term is not None:
+                return term.name
         if term is not None and term.kind == "instance":
             klass = mm.INSTANCE_CLASS[term.name]
             if prop.allowed and term.name not in prop.allowed:

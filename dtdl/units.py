@@ -218,6 +218,9 @@ UNIT_TYPES: dict[str, tuple[str, ...]] = {
     ),
 }
 
+#: other names of a unit type (the quantitative types context maps EnergyRateUnit onto PowerUnit)
+UNIT_TYPE_ALIASES: dict[str, str] = {"EnergyRateUnit": "PowerUnit"}
+
 #: semantic types and units that DTDL v2 does not define (added by quantitativeTypes;1)
 V3_ONLY_SEMANTIC_TYPES: frozenset[str] = frozenset(['ApparentEnergy', 'ApparentPower', 'Concentration', 'EnergyRate', 'IonizingRadiationDose', 'Irradiance', 'Radioactivity', 'ReactiveEnergy', 'ReactivePower', 'RelativeDensity'])
 V3_ONLY_UNITS: frozenset[str] = frozenset(
