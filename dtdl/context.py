@@ -109,6 +109,13 @@ def _vocabulary(version: int, extensions: frozenset[str]) -> tuple[dict[str, Ter
     return terms, dtmis
 
 
+def expand(ctx: Context, text: str) -> str | None:
+    """The DTMI a term stands for in this context (JSON-LD's @vocab expansion), or None."""
+    terms, dtmis = _vocabulary(ctx.version, ctx.extensions)
+    term = terms.get(text)
+    return next((dtmi for dtmi, meaning in dtmis.items() if meaning == term), None) if term else None
+
+
 def lookup(ctx: Context, text: str) -> Term | None:
     """What `text` (a term or a DTMI) means in this context, or None if undefined."""
     terms, dtmis = _vocabulary(ctx.version, ctx.extensions)

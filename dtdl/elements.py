@@ -13,7 +13,7 @@ from typing import Any
 
 from . import metamodel as mm
 from . import units
-from .context import IOTCENTRAL, IOTCENTRAL_SEMANTIC, Context, is_term, lookup, read_context
+from .context import IOTCENTRAL, IOTCENTRAL_SEMANTIC, Context, expand, is_term, lookup, read_context
 from .extensions import EXTENSIONS, ExtProp, Feature, check_value
 from .jsonpos import escape
 
@@ -428,6 +428,8 @@ class Reader:
     def _reference_or_element(self, elem: Elem, name: str, prop: mm.Prop, item: Any, at: str) -> Any:
         doc, version = elem.doc, elem.ctx.version
         if name == "target":
+            if isinstance(item, str) and is_term(item):
+                item = expand(elem.ctx, item) or item  # a term stands for its DTMI here
             if not isinstance(item, str) or not re.match(mm.DTMI_PATTERN[version], item):
                 self.err("'target' must be the DTMI of an Interface", doc, at)
                 return None
