@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
+from tests.conftest import require_service
 from tests.dtdl.oracle import oracle_missing
 from tests.dtdl.samples import INVALID, VALID
 
@@ -19,8 +17,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 def test_the_dtdl_bench_row_is_well_formed(tmp_path: Path) -> None:
     missing = oracle_missing()
-    if missing and os.environ.get("DTP_REQUIRE_SERVICES") != "1":
-        pytest.skip(f"DTDL oracle: {missing}")
+    if missing:
+        require_service(f"DTDL oracle: {missing}")
     corpus = tmp_path / "v3"
     corpus.mkdir()
     cases = [{"valid": True, "options": ["DisallowUndefinedExtensions"], "input": docs} for docs in VALID.values()]

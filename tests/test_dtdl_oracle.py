@@ -6,20 +6,22 @@ tests skip, except in CI (DTP_REQUIRE_SERVICES=1), where that fails.
 
 from __future__ import annotations
 
-import os
 import random
 
 import pytest
 
 import dtdl
+from tests.conftest import require_service
 from tests.dtdl import conformance
 from tests.dtdl.oracle import oracle_missing, validate_with_oracle
 from tests.dtdl.samples import INVALID, VALID
 
-MISSING = oracle_missing()
-pytestmark = pytest.mark.skipif(
-    MISSING is not None and os.environ.get("DTP_REQUIRE_SERVICES") != "1", reason=f"DTDL oracle: {MISSING}"
-)
+
+@pytest.fixture(autouse=True)
+def _oracle() -> None:
+    missing = oracle_missing()
+    if missing:
+        require_service(f"DTDL oracle: {missing}")
 
 
 def _ours(documents: list) -> bool:

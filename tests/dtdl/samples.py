@@ -45,3 +45,23 @@ INVALID = {
     "array in a v2 property": [{"@context": "dtmi:dtdl:context;2", "@id": "dtmi:example:P;1", "@type": "Interface",
                                "contents": [{"@type": "Property", "name": "p", "schema": {"@type": "Array", "elementSchema": "double"}}]}],
 }
+
+_EXT = ["dtmi:dtdl:context;3", "dtmi:dtdl:extension:quantitativeTypes;1", "dtmi:dtdl:extension:historization;1",
+        "dtmi:dtdl:extension:annotation;1", "dtmi:dtdl:extension:overriding;1"]
+THERMOSTAT = {
+    "@context": _EXT,
+    "@id": "dtmi:example:Thermostat;1",
+    "@type": "Interface",
+    "contents": [
+        {"@type": ["Property", "Temperature", "Historized"], "name": "setPoint", "schema": "double",
+         "unit": "degreeCelsius", "writable": True},
+        {"@type": ["Property", "ValueAnnotation", "Override"], "name": "setPointUnit", "annotates": "setPoint",
+         "overrides": "unit", "schema": "TemperatureUnit", "writable": True},
+    ],
+}
+VALID["extensions: historized, annotated unit override"] = [THERMOSTAT]
+INVALID["Historized on an Interface"] = [dict(THERMOSTAT, **{"@type": ["Interface", "Historized"]})]
+INVALID["Override without ValueAnnotation"] = [dict(THERMOSTAT, contents=[
+    THERMOSTAT["contents"][0], dict(THERMOSTAT["contents"][1], **{"@type": ["Property", "Override"]})])]
+INVALID["unit override with another unit type"] = [dict(THERMOSTAT, contents=[
+    THERMOSTAT["contents"][0], dict(THERMOSTAT["contents"][1], schema="LengthUnit")])]
