@@ -55,6 +55,24 @@ def is_term(text: str) -> bool:
     return bool(_TERM.match(text))
 
 
+def _quantitative(version: int, terms: dict[str, Term], dtmis: dict[str, Term]) -> None:
+    """The semantic types, unit types and units (built into v2, quantitativeTypes;1 in v3)."""
+    for name in units.semantic_types(version):
+        terms[name] = Term("semantic", name)
+        dtmis[f"dtmi:standard:class:{name};2" if version == 2 else f"{_QT}class:{name}"] = terms[name]
+    for alias in units.UNIT_TYPE_ALIASES:
+        terms[alias] = Term("class", alias)
+    for unit_type, members in units.UNIT_TYPES.items():
+        terms[unit_type] = Term("class", unit_type)
+        for unit in members:
+            if version == 2 and unit in units.V3_ONLY_UNITS:
+                continue
+            terms[unit] = Term("unit", unit)
+            dtmis[f"dtmi:standard:unit:{unit};2" if version == 2 else f"{_QT}unit:{unit}"] = terms[unit]
+    terms["unit"] = Term("unitprop", "unit")
+    dtmis["dtmi:dtdl:property:unit;2" if version == 2 else f"{_QT}property:unit"] = terms["unit"]
+
+
 @lru_cache(maxsize=64)
 def _vocabulary(version: int, extensions: frozenset[str]) -> tuple[dict[str, Term], dict[str, Term]]:
     """(terms, dtmis) for a version and set of extensions."""
@@ -77,20 +95,7 @@ def _vocabulary(version: int, extensions: frozenset[str]) -> tuple[dict[str, Ter
         terms[name] = Term("instance", name)
         dtmis[f"dtmi:dtdl:instance:CommandType:{name};{version}"] = Term("instance", name)
     if version == 2 or QUANTITATIVE in extensions:
-        for name in units.semantic_types(version):
-            terms[name] = Term("semantic", name)
-            dtmis[f"dtmi:standard:class:{name};2" if version == 2 else f"{_QT}class:{name}"] = terms[name]
-        for alias in units.UNIT_TYPE_ALIASES:
-            terms[alias] = Term("class", alias)
-        for unit_type, members in units.UNIT_TYPES.items():
-            terms[unit_type] = Term("class", unit_type)
-            for unit in members:
-                if version == 2 and unit in units.V3_ONLY_UNITS:
-                    continue
-                terms[unit] = Term("unit", unit)
-                dtmis[f"dtmi:standard:unit:{unit};2" if version == 2 else f"{_QT}unit:{unit}"] = terms[unit]
-        terms["unit"] = Term("unitprop", "unit")
-        dtmis["dtmi:dtdl:property:unit;2" if version == 2 else f"{_QT}property:unit"] = terms["unit"]
+        _quantitative(version, terms, dtmis)
     if IOTCENTRAL in extensions:
         for name in IOTCENTRAL_SEMANTIC:
             terms[name] = Term("semantic", name)
@@ -129,7 +134,6 @@ def read_context(value: object, parent: Context | None, allow_undefined: bool = 
     version = parent.version if parent else None
     extensions = set(parent.extensions) if parent else set()
     undefined = parent.has_undefined if parent else False
-    saw_dtdl = False
     for index, item in enumerate(items):
         if not isinstance(item, str):
             errors.append("@context values must be strings naming a context (DTMIs); local term definitions are not allowed")
@@ -147,7 +151,6 @@ def read_context(value: object, parent: Context | None, allow_undefined: bool = 
                 errors.append(f"a DTDL v{parent.version} element cannot contain a v{number} element")
             else:
                 version = number
-            saw_dtdl = True
             continue
         if not re.match(r"^dtmi:[A-Za-z][A-Za-z0-9_:]*;[1-9][0-9]*(?:\.[1-9][0-9]*)?$", item) or not re.match(mm.DTMI_PATTERN[3], item):
             errors.append(f"'{item}' is not a valid context: a context is a DTMI with a version, such as '{QUANTITATIVE}'")
