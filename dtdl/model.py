@@ -2,8 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-ready copy: dataclasses to dicts without empty members, recursively."""
+    if hasattr(value, "__dataclass_fields__"):
+        out = {}
+        for f in fields(value):
+            if f.name.startswith("_"):
+                continue
+            item = _plain(getattr(value, f.name))
+            if item not in (None, {}, [], False) or f.name in ("kind", "name"):
+                out[f.name] = item
+        return out
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 @dataclass
@@ -27,6 +45,10 @@ class Schema:
     @property
     def primitive(self) -> bool:
         return self.kind not in ("Array", "Enum", "Map", "Object")
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready: kind plus the members that are set."""
+        return _plain(self)
 
     def describe(self) -> str:
         """A short human form: `double`, `Array<double>`, `Map<string, Object>`."""
@@ -60,6 +82,10 @@ class Content:
     response: Schema | None = None
     co_types: list[str] = field(default_factory=list)
     defined_in: str | None = None  # the DTMI of the Interface that declares it
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready (for an API): the members that are set, the schema as a dict or a DTMI."""
+        return _plain(self)
 
 
 @dataclass
@@ -105,6 +131,15 @@ class Interface:
     @property
     def expanded_contents(self) -> dict[str, Content]:
         return self.all_contents()
+
+    def as_dict(self, expanded: bool = True) -> dict[str, Any]:
+        """JSON-ready: the Interface with its contents (inherited ones too when `expanded`)."""
+        contents = self.all_contents() if expanded else self.contents
+        return {
+            "id": self.id, "dtdl_version": self.version, "display_name": self.display_name,
+            "description": self.description, "extends": list(self.extends), "ancestors": self.ancestors(),
+            "contents": [c.as_dict() for c in contents.values()], "schemas": [s.as_dict() for s in self.schemas],
+        }  # fmt: skip
 
     def is_a(self, dtmi: str) -> bool:
         """This Interface is `dtmi` or extends it (Azure's IS_OF_MODEL)."""

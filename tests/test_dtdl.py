@@ -117,3 +117,17 @@ def test_a_twin_unit_symbol_maps_to_its_dtdl_unit() -> None:
     assert dtdl.units.unit_for_symbol("°C", "Temperature") == "degreeCelsius"
     assert dtdl.units.unit_for_symbol("m", "Length") == "metre" and dtdl.units.unit_for_symbol("m", "TimeSpan") == "minute"
     assert dtdl.units.unit_for_symbol("mm/s") is None  # DTDL has no millimetre per second
+
+
+def test_an_interface_renders_as_plain_json() -> None:
+    lift = dtdl.parse([LIFT, ASSET]).interfaces["dtmi:example:building:Lift;1"]
+    rendered = json.loads(json.dumps(lift.as_dict()))
+    assert rendered["ancestors"] == ["dtmi:example:building:Asset;1"]
+    by_name = {c["name"]: c for c in rendered["contents"]}
+    assert by_name["motor_temp"] == {
+        "kind": "Telemetry", "name": "motor_temp", "schema": {"kind": "double"}, "unit": "degreeCelsius",
+        "semantic_type": "Temperature", "co_types": ["Temperature"], "defined_in": "dtmi:example:building:Lift;1",
+    }
+    assert by_name["serial"]["defined_in"] == "dtmi:example:building:Asset;1"
+    assert by_name["status"]["schema"]["value"] == {"kind": "boolean"}
+    assert "serial" not in {c["name"] for c in lift.as_dict(expanded=False)["contents"]}
