@@ -7,12 +7,13 @@ recorded here and resolved once the whole model set has been read (`checks`).
 
 from __future__ import annotations
 
+import difflib
 import re
 from typing import Any
 
 from . import metamodel as mm
 from . import units
-from .context import IOTCENTRAL, Context, expand, is_term, lookup, read_context
+from .context import IOTCENTRAL, QUANTITATIVE, Context, expand, is_term, lookup, read_context
 from .extensions import EXTENSIONS, ExtProp, Feature, check_value
 from .jsonpos import escape
 from .nodes import Elem, Ref
@@ -29,6 +30,26 @@ def features(ctx: Context, co_types: list[str]) -> dict[str, Feature]:
             if name in co_types:
                 out[name] = feature
     return out
+
+
+def _hint(ctx: Context, name: str) -> str:
+    """What to change when a name is undefined: usually a missing extension context."""
+    if name == "unit" and (ctx.version == 2 or QUANTITATIVE in ctx.extensions):
+        return 'a unit needs a semantic type in @type, such as ["Telemetry", "Temperature"]'
+    if ctx.version == 3 and (name in units.SEMANTIC_TYPES or name == "unit" or name in units.UNIT_TO_TYPES):
+        return "add 'dtmi:dtdl:extension:quantitativeTypes;1' to the @context for semantic types and units"
+    for ext, cotypes in EXTENSIONS.items():
+        if name in cotypes or any(name in f.props for f in cotypes.values()):
+            return f"add '{ext}' to the @context"
+    return "declare its extension context or parse with allow_undefined_extensions"
+
+
+def _did_you_mean(text: str, prop: mm.Prop) -> str:
+    """A close schema name, for a typo such as 'doubel'."""
+    if "Schema" not in prop.classes:
+        return ""
+    close = difflib.get_close_matches(text, mm.PRIMITIVE_SCHEMAS + mm.GEOSPATIAL, n=1)
+    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 class Reader(ValueReader):
@@ -184,10 +205,7 @@ class Reader(ValueReader):
             return True
         if ctx.version == 2 and is_term(name) and lookup(ctx, name) is None:
             return True  # DTDL v2 accepts an undefined term as a co-type
-        self.err(
-            f"'{name}' is not defined by DTDL or a known extension; "
-            "declare its extension or parse with allow_undefined_extensions", *where,
-        )  # fmt: skip
+        self.err(f"'{name}' is not defined by DTDL or a known extension; {_hint(ctx, name)}", *where)
         return False
 
     def _identifier(self, elem: Elem, required: bool) -> None:
@@ -256,7 +274,8 @@ class Reader(ValueReader):
                 continue
             elif not elem.undefined_cotype:
                 known = ", ".join(sorted(props))
-                self.err(f"a {elem.cls} has no property '{key}' (its properties: {known})", elem.doc, where)
+                hint = _hint(elem.ctx, key) if key == "unit" else f"its properties: {known}"
+                self.err(f"a {elem.cls} has no property '{key}' ({hint})", elem.doc, where)
         for name, prop in props.items():
             if prop.min and name not in seen:
                 self.err(f"a {elem.cls} needs '{name}'", elem.doc, elem.ptr)
@@ -314,7 +333,7 @@ class Reader(ValueReader):
             self.err(f"'{name}' must be one of: {', '.join(prop.allowed)}; not {item!r}", doc, at)
             return None
         if not re.match(mm.DTMI_PATTERN[version], item):
-            self.err(f"{item!r} is not a valid DTMI, nor a term that '{name}' accepts", doc, at)
+            self.err(f"{item!r} is not a valid DTMI, nor a term that '{name}' accepts{_did_you_mean(item, prop)}", doc, at)
             return None
         ref = Ref(item, prop.classes, doc, at, elem)
         self.refs.append(ref)

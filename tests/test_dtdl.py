@@ -131,3 +131,15 @@ def test_an_interface_renders_as_plain_json() -> None:
     assert by_name["serial"]["defined_in"] == "dtmi:example:building:Asset;1"
     assert by_name["status"]["schema"]["value"] == {"kind": "boolean"}
     assert "serial" not in {c["name"] for c in lift.as_dict(expanded=False)["contents"]}
+
+
+@pytest.mark.parametrize(("contents", "hint"), [
+    ({"@type": ["Telemetry", "Temperature"], "name": "t", "schema": "double", "unit": "degreeCelsius"},
+     "add 'dtmi:dtdl:extension:quantitativeTypes;1' to the @context"),
+    ({"@type": "Telemetry", "name": "t", "schema": "doubel"}, "did you mean 'double'?"),
+    ({"@type": ["Property", "Historized"], "name": "p", "schema": "double"}, "add 'dtmi:dtdl:extension:historization;1'"),
+])
+def test_errors_say_what_to_change(contents: dict, hint: str) -> None:
+    with pytest.raises(dtdl.DtdlError) as caught:
+        dtdl.parse([{"@context": "dtmi:dtdl:context;3", "@id": "dtmi:a:B;1", "@type": "Interface", "contents": [contents]}])
+    assert hint in caught.value.errors[0].message
