@@ -30,6 +30,16 @@ def _position(positions: dict[str, tuple[int, int]], pointer: str) -> tuple[int,
         pointer = pointer.rsplit("/", 1)[0]
 
 
+def _owner(document: Any, pointer: str) -> str | None:
+    """The @id of the top-level Interface that `pointer` points into (to tell which model is broken)."""
+    top = document
+    if isinstance(document, list):
+        index = pointer.split("/")[1] if pointer.count("/") >= 1 else ""
+        top = document[int(index)] if index.isdigit() and int(index) < len(document) else None
+    found = top.get("@id") if isinstance(top, dict) else None
+    return found if isinstance(found, str) else None
+
+
 def parse(documents: list[Any], *, allow_undefined_extensions: bool = False) -> ModelSet:
     """Parse and validate one model set; raise DtdlError listing every problem.
 
@@ -59,7 +69,7 @@ def parse(documents: list[Any], *, allow_undefined_extensions: bool = False) -> 
     issues = list(syntax)
     for message, doc, pointer, dtmi in reader.errors:
         line, column = _position(positions[doc], pointer) if doc < len(positions) else (None, None)
-        issues.append(Issue(message, pointer, doc, line, column, dtmi))
+        issues.append(Issue(message, pointer, doc, line, column, dtmi, _owner(values[doc], pointer)))
     if issues:
         issues.sort(key=lambda i: (i.document, i.line or 0, i.column or 0))
         raise DtdlError(issues)

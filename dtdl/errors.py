@@ -19,7 +19,8 @@ class Issue:
     document: int = 0
     line: int | None = None
     column: int | None = None
-    dtmi: str | None = None
+    dtmi: str | None = None  # for an unresolved reference or a duplicate @id: that DTMI
+    interface: str | None = None  # the top-level Interface the problem is in, when it has an @id
 
     def __str__(self) -> str:
         if self.line is not None:
@@ -30,7 +31,7 @@ class Issue:
     def as_dict(self) -> dict[str, object]:
         return {
             "message": self.message, "pointer": self.pointer, "document": self.document,
-            "line": self.line, "column": self.column, "dtmi": self.dtmi,
+            "line": self.line, "column": self.column, "dtmi": self.dtmi, "interface": self.interface,
         }  # fmt: skip
 
 

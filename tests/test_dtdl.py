@@ -143,3 +143,11 @@ def test_errors_say_what_to_change(contents: dict, hint: str) -> None:
     with pytest.raises(dtdl.DtdlError) as caught:
         dtdl.parse([{"@context": "dtmi:dtdl:context;3", "@id": "dtmi:a:B;1", "@type": "Interface", "contents": [contents]}])
     assert hint in caught.value.errors[0].message
+
+
+def test_each_error_names_the_interface_it_is_in() -> None:
+    broken = dict(ASSET, **{"@id": "dtmi:example:Broken;1"}, contents=[{"@type": "Property", "name": "x y", "schema": "string"}])
+    with pytest.raises(dtdl.DtdlError) as caught:
+        dtdl.parse([json.dumps([ASSET, broken])])
+    [issue] = caught.value.errors
+    assert (issue.interface, issue.pointer) == ("dtmi:example:Broken;1", "/1/contents/0/name")
