@@ -8,6 +8,7 @@ Component's Interface, complex-schema depth, enum value types.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from . import metamodel as mm
@@ -52,6 +53,8 @@ def parents(reader: Reader, elem: Elem) -> list[Elem]:
 
 
 def check_all(reader: Reader) -> None:
+    for elem in reader.tops:
+        _partition_size(reader, elem)
     for elem in reader.all:
         if elem.cls == "Interface":
             _extends(reader, elem)
@@ -71,6 +74,16 @@ def check_all(reader: Reader) -> None:
             _numeric(reader, elem)
         if elem.ctx.version == 2 and elem.cls == "Property" and _has_array(reader, elem, set()):
             reader.err("in DTDL v2 a Property's schema may not be or contain an Array (nor a geospatial schema)", elem.doc, f"{elem.ptr}/schema")
+
+
+def _partition_size(reader: Reader, elem: Elem) -> None:
+    """DTDL v3 caps one top-level Interface's JSON text at 1 MiB (measured without whitespace)."""
+    limit = mm.LIMITS[elem.ctx.version].get("partition_bytes")
+    if limit is None:
+        return
+    size = len(json.dumps(elem.obj, separators=(",", ":"), ensure_ascii=False).encode())
+    if size > limit:
+        reader.err(f"'{elem.id}' is {size} bytes of JSON; an Interface may be at most {limit}; split it with extends or components", elem.doc, elem.ptr)
 
 
 def _extends(reader: Reader, elem: Elem) -> None:

@@ -159,7 +159,7 @@ CLASSES: dict[int, dict[str, Klass]] = {3: _v3(), 2: _v2()}
 #: limits that are not per-property counts
 LIMITS: dict[int, dict[str, int]] = {
     3: {"extends_depth": 10, "extends_total": 1024, "schema_depth": 5, "contents_total": 100000,
-        "interface_id_length": 128, "id_length": 2048},
+        "interface_id_length": 128, "id_length": 2048, "partition_bytes": 1 << 20},
     2: {"extends_depth": 10, "extends_total": 1 << 30, "schema_depth": 5, "contents_total": 1 << 30,
         "interface_id_length": 128, "id_length": 2048},
 }  # fmt: skip
