@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import dtdl
+from tests.dtdl.edges import EDGES, EXPECTED
 from tests.dtdl.samples import ASSET, INVALID, LIFT, VALID
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -151,3 +152,14 @@ def test_each_error_names_the_interface_it_is_in() -> None:
         dtdl.parse([json.dumps([ASSET, broken])])
     [issue] = caught.value.errors
     assert (issue.interface, issue.pointer) == ("dtmi:example:Broken;1", "/1/contents/0/name")
+
+
+@pytest.mark.parametrize("name", sorted(EDGES))
+def test_limits_and_rules_at_their_edges(name: str) -> None:
+    """Each edge case is judged as the reference parser judges it (tests/dtdl/edges.py)."""
+    try:
+        dtdl.parse(EDGES[name])
+        valid = True
+    except dtdl.DtdlError:
+        valid = False
+    assert valid == EXPECTED[name]

@@ -14,6 +14,7 @@ import dtdl
 from tests.conftest import require_service
 from tests.dtdl import conformance
 from tests.dtdl.oracle import oracle_missing, validate_with_oracle
+from tests.dtdl.edges import EDGES, EXPECTED
 from tests.dtdl.samples import INVALID, VALID
 
 
@@ -38,6 +39,12 @@ def test_the_oracle_and_dtdl_agree_on_the_hand_written_samples() -> None:
     for (name, documents), (oracle, message) in zip(sets.items(), verdicts):
         assert oracle == name.startswith("valid"), f"{name}: the oracle says {message}"
         assert _ours(documents) == oracle, name
+
+
+def test_the_oracle_gives_the_recorded_verdict_on_each_edge_case() -> None:
+    names = sorted(EDGES)
+    verdicts = validate_with_oracle([EDGES[name] for name in names])
+    assert {n: v for n, (v, _) in zip(names, verdicts)} == {n: EXPECTED[n] for n in names}
 
 
 def test_the_oracle_and_dtdl_agree_on_a_sample_of_the_conformance_cases() -> None:
