@@ -43,7 +43,7 @@ def validate_with_oracle(model_sets: list[list[Any]], timeout: float = 600) -> l
 
 
 def timed_oracle(model_sets: list[list[Any]], timeout: float = 600) -> tuple[list[tuple[bool, str | None]], float]:
-    """The verdicts, and the seconds the reference parser spent on them (its start-up excluded)."""
+    """The verdicts, and the seconds a second, warmed-up pass of the reference parser took."""
     lines = "".join(json.dumps([_text(d) for d in docs]) + "\n" for docs in model_sets)
     done = subprocess.run(
         ["node", str(SCRIPT)], input=lines, capture_output=True, text=True, cwd=HERE, timeout=timeout, check=False,
