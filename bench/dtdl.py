@@ -59,7 +59,7 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, help="folder with v3/*.json (default: tests.dtdl.conformance.cases_dir())")
     args = parser.parse_args()
     base = args.corpus or conformance.cases_dir()
-    missing = "no DTDL conformance corpus (set DTDL_CONFORMANCE_DIR)" if base is None else oracle_missing()
+    missing = "no DTDL conformance corpus (set DTP_DTDL_CONFORMANCE_DIR)" if base is None else oracle_missing()
     if missing:
         print(f"bench.dtdl skipped: {missing}", file=sys.stderr)
         print("[]")

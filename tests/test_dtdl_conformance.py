@@ -3,8 +3,8 @@
 Every case is parsed and its verdict compared with `valid`; the pass rate per folder is
 printed, and the run fails when it drops below tests/dtdl/conformance-baseline.json or when
 a case outside that file's `failing` list fails. The cases are read from
-$DTDL_CONFORMANCE_DIR or shared/dtdl-conformance beside the checkout (tests/dtdl/README.md);
-without them these tests skip, unless DTDL_REQUIRE_CONFORMANCE=1.
+$DTP_DTDL_CONFORMANCE_DIR or shared/dtdl-conformance beside the checkout (tests/dtdl/README.md);
+without them these tests skip, unless DTP_REQUIRE_DTDL_CONFORMANCE=1.
 """
 
 from __future__ import annotations
@@ -22,15 +22,15 @@ BASELINE = json.loads((Path(__file__).parent / "dtdl" / "conformance-baseline.js
 BASE = conformance.cases_dir()
 
 pytestmark = pytest.mark.skipif(
-    BASE is None and os.environ.get("DTDL_REQUIRE_CONFORMANCE") != "1",
-    reason="the DTDL conformance cases are not on this machine (set DTDL_CONFORMANCE_DIR)",
+    BASE is None and os.environ.get("DTP_REQUIRE_DTDL_CONFORMANCE") != "1",
+    reason="the DTDL conformance cases are not on this machine (set DTP_DTDL_CONFORMANCE_DIR)",
 )
 
 
 @lru_cache(maxsize=None)
 def _results(folder: str) -> list[tuple[conformance.Case, bool, object]]:
     """Each case of the folder with our verdict and error, computed once for all the tests here."""
-    assert BASE is not None, "DTDL_REQUIRE_CONFORMANCE=1 but no conformance cases were found"
+    assert BASE is not None, "DTP_REQUIRE_DTDL_CONFORMANCE=1 but no conformance cases were found"
     return [(case, *conformance.run(case)) for case in conformance.load(folder, BASE)]
 
 

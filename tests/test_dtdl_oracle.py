@@ -51,7 +51,7 @@ def test_the_oracle_and_dtdl_agree_on_a_sample_of_the_conformance_cases() -> Non
     """A fixed random sample per folder of the cases without undefined extensions (the oracle rejects those)."""
     base = conformance.cases_dir()
     if base is None:
-        pytest.skip("the DTDL conformance cases are not on this machine (set DTDL_CONFORMANCE_DIR)")
+        pytest.skip("the DTDL conformance cases are not on this machine (set DTP_DTDL_CONFORMANCE_DIR)")
     for folder in conformance.FOLDERS:
         cases = [c for c in conformance.load(folder, base) if not c.allow]
         sample = random.Random(16).sample(cases, 300)

@@ -2,7 +2,7 @@
 
 Each file of `DTDL/v3/spec/` and `DTDL/v2/spec/` (Azure/opendigitaltwins-dtdl) is a list
 of cases `{valid, options, input: [...], expect?}`. The data is not committed here: it
-is looked up in $DTDL_CONFORMANCE_DIR, then in shared/dtdl-conformance beside the
+is looked up in $DTP_DTDL_CONFORMANCE_DIR, then in shared/dtdl-conformance beside the
 checkout (see tests/dtdl/README.md). `python -m tests.dtdl.conformance` prints the
 pass rate per folder and each failing case.
 """
@@ -43,7 +43,7 @@ class Case:
 
 def cases_dir() -> Path | None:
     """The folder holding v3/ and v2/ (each with the spec's *.json), or None."""
-    candidates = [os.environ.get("DTDL_CONFORMANCE_DIR")]
+    candidates = [os.environ.get("DTP_DTDL_CONFORMANCE_DIR")]
     candidates += [str(ROOT.parent / "shared" / "dtdl-conformance"), "/work/shared/dtdl-conformance"]
     for candidate in candidates:
         if candidate and (Path(candidate) / "v3").is_dir():
@@ -72,7 +72,7 @@ def run(case: Case) -> tuple[bool, dtdl.DtdlError | None]:
 def main() -> int:
     base = cases_dir()
     if base is None:
-        print("no conformance cases found; set DTDL_CONFORMANCE_DIR", file=sys.stderr)
+        print("no conformance cases found; set DTP_DTDL_CONFORMANCE_DIR", file=sys.stderr)
         return 2
     verbose = "-v" in sys.argv
     for folder in FOLDERS:
