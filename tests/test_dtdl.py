@@ -163,3 +163,11 @@ def test_limits_and_rules_at_their_edges(name: str) -> None:
     except dtdl.DtdlError:
         valid = False
     assert valid == EXPECTED[name]
+
+
+def test_cli_reads_every_json_file_of_a_folder(tmp_path: Path) -> None:
+    (tmp_path / "building").mkdir()
+    (tmp_path / "building" / "lift.json").write_text(json.dumps(LIFT))
+    (tmp_path / "asset.json").write_text(json.dumps(ASSET))
+    done = _cli("validate", str(tmp_path))
+    assert (done.returncode, done.stdout.strip()) == (0, "valid: 2 interface(s) in 2 file(s)")
