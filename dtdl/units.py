@@ -541,3 +541,15 @@ def unit_for_symbol(symbol: str, semantic_type: str | None = None) -> str | None
     if semantic_type is not None:
         candidates = [u for u in candidates if u in units_for(semantic_type)]
     return candidates[0] if candidates else None
+
+
+def same_quantity(unit: str, other: str) -> bool:
+    """Whether two units (DTDL names or symbols: "degreeCelsius", "°F") measure the same quantity.
+
+    Such units convert into each other, so a stream in °F fits a Telemetry in degreeCelsius.
+    """
+    first = unit if unit in UNIT_TO_TYPES else unit_for_symbol(unit)
+    second = other if other in UNIT_TO_TYPES else unit_for_symbol(other)
+    if first is None or second is None:
+        return False
+    return bool(set(UNIT_TO_TYPES[first]) & set(UNIT_TO_TYPES[second]))

@@ -171,3 +171,10 @@ def test_cli_reads_every_json_file_of_a_folder(tmp_path: Path) -> None:
     (tmp_path / "asset.json").write_text(json.dumps(ASSET))
     done = _cli("validate", str(tmp_path))
     assert (done.returncode, done.stdout.strip()) == (0, "valid: 2 interface(s) in 2 file(s)")
+
+
+def test_units_of_the_same_quantity_are_compatible() -> None:
+    assert dtdl.units.same_quantity("degreeCelsius", "°F")
+    assert dtdl.units.same_quantity("kW", "megawatt")
+    assert not dtdl.units.same_quantity("degreeCelsius", "m")
+    assert not dtdl.units.same_quantity("mm/s", "metrePerSecond")  # not a DTDL unit at all
