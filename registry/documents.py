@@ -41,6 +41,7 @@ def twin_state(twin: Twin, ui: TwinUI | None) -> dict[str, Any]:
         "dependencies": twin.dependencies,
         "ui": _ui_state(ui, twin.name),
         "runtime": twin.runtime,
+        **({"model": twin.model} if twin.model else {}),
     }
 
 
