@@ -1,0 +1,137 @@
+"""`@context`: which DTDL version and extensions are in force, and what each term means.
+
+DTDL is JSON-LD with a fixed context: a term such as `schema` or `Temperature` means a
+DTMI (`dtmi:dtdl:property:schema;3`), and either spelling may be written. An element
+may name a context the parser does not know (an undefined extension); its terms are
+then undefined, which the undefined-extension rules decide on.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from . import metamodel as mm
+from . import units
+
+DTDL_CONTEXT = re.compile(r"^dtmi:dtdl:context;([0-9]+)$")
+QUANTITATIVE = "dtmi:dtdl:extension:quantitativeTypes;1"
+#: feature extensions of DTDL v3 this parser knows, with the co-types and properties each defines
+FEATURE_EXTENSIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    "dtmi:dtdl:extension:historization;1": {"Historized": ()},
+    "dtmi:dtdl:extension:annotation;1": {"ValueAnnotation": ("annotates",)},
+    "dtmi:dtdl:extension:overriding;1": {"Override": ("overrides",)},
+    "dtmi:dtdl:extension:mqtt;1": {
+        "Mqtt": ("telemetryTopic", "commandTopic", "payloadFormat"), "Idempotent": (),
+        "Cacheable": ("ttl",), "Indexed": ("index",),
+    },
+}  # fmt: skip
+_TERM = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_QT = "dtmi:dtdl:extension:quantitativeTypes:v1:"
+
+
+@dataclass(frozen=True)
+class Context:
+    """The context in force for one element."""
+
+    version: int
+    extensions: frozenset[str] = frozenset()
+    has_undefined: bool = False  # names a context this parser does not define
+
+
+@dataclass(frozen=True)
+class Term:
+    """What a term or DTMI names: ("class"|"property"|"instance"|"semantic"|"unit"|"unitprop"|"feature", name)."""
+
+    kind: str
+    name: str
+
+
+def is_term(text: str) -> bool:
+    return bool(_TERM.match(text))
+
+
+@lru_cache(maxsize=64)
+def _vocabulary(version: int, extensions: frozenset[str]) -> tuple[dict[str, Term], dict[str, Term]]:
+    """(terms, dtmis) for a version and set of extensions."""
+    terms: dict[str, Term] = {}
+    dtmis: dict[str, Term] = {}
+    for name in mm.CLASSES[version]:
+        terms[name] = Term("class", name)
+        dtmis[mm.class_iri(version, name)] = Term("class", name)
+    props = {p for k in mm.CLASSES[version].values() for p in k.props} | {"aliasFor", "exponent", "symbol"}
+    for name in props:
+        terms[name] = Term("property", name)
+        dtmis[mm.property_iri(version, name)] = Term("property", name)
+    for name in mm.PRIMITIVE_SCHEMAS:
+        terms[name] = Term("instance", name)
+        dtmis[f"dtmi:dtdl:instance:Schema:{name};{version}"] = Term("instance", name)
+    for name in mm.COMMAND_TYPES:
+        terms[name] = Term("instance", name)
+        dtmis[f"dtmi:dtdl:instance:CommandType:{name};{version}"] = Term("instance", name)
+    if version == 2 or QUANTITATIVE in extensions:
+        for name in units.semantic_types(version):
+            terms[name] = Term("semantic", name)
+            dtmis[f"dtmi:standard:class:{name};2" if version == 2 else f"{_QT}class:{name}"] = terms[name]
+        for unit_type, members in units.UNIT_TYPES.items():
+            terms[unit_type] = Term("class", unit_type)
+            for unit in members:
+                if version == 2 and unit in units.V3_ONLY_UNITS:
+                    continue
+                terms[unit] = Term("unit", unit)
+                dtmis[f"dtmi:standard:unit:{unit};2" if version == 2 else f"{_QT}unit:{unit}"] = terms[unit]
+        terms["unit"] = Term("unitprop", "unit")
+        dtmis["dtmi:dtdl:property:unit;2" if version == 2 else f"{_QT}property:unit"] = terms["unit"]
+    for ext in extensions:
+        for cotype, ext_props in FEATURE_EXTENSIONS.get(ext, {}).items():
+            terms[cotype] = Term("feature", cotype)
+            for prop in ext_props:
+                terms[prop] = Term("featureprop", prop)
+    return terms, dtmis
+
+
+def lookup(ctx: Context, text: str) -> Term | None:
+    """What `text` (a term or a DTMI) means in this context, or None if undefined."""
+    terms, dtmis = _vocabulary(ctx.version, ctx.extensions)
+    return terms.get(text) if is_term(text) else dtmis.get(text)
+
+
+def read_context(value: object, parent: Context | None) -> tuple[Context | None, list[str]]:
+    """Process an `@context` value; return the new context (None if unusable) and error messages."""
+    items = value if isinstance(value, list) else [value]
+    errors: list[str] = []
+    version = parent.version if parent else None
+    extensions = set(parent.extensions) if parent else set()
+    undefined = parent.has_undefined if parent else False
+    saw_dtdl = False
+    for index, item in enumerate(items):
+        if not isinstance(item, str):
+            errors.append("@context values must be strings naming a context (DTMIs); local term definitions are not allowed")
+            continue
+        dtdl = DTDL_CONTEXT.match(item)
+        if dtdl:
+            number = int(dtdl.group(1))
+            if number not in (2, 3):
+                errors.append(f"DTDL version {number} is not supported; use 'dtmi:dtdl:context;3' (or ';2')")
+            elif saw_dtdl or index > 0 or (parent is not None and number != parent.version):
+                errors.append(f"'{item}' must be the first and only DTDL context")
+            else:
+                version = number
+            saw_dtdl = True
+            continue
+        if not re.match(r"^dtmi:[A-Za-z][A-Za-z0-9_:]*;[1-9][0-9]*$", item) or not re.match(mm.DTMI_PATTERN[3], item):
+            errors.append(f"'{item}' is not a valid context: a context is a DTMI with a version, such as '{QUANTITATIVE}'")
+            continue
+        if item == QUANTITATIVE or item in FEATURE_EXTENSIONS:
+            extensions.add(item)
+        elif item.startswith("dtmi:dtdl:"):
+            errors.append(f"'{item}' is not a context that DTDL defines")
+        else:
+            undefined = True
+    if version is None:
+        errors.append("the @context must start with the DTDL context 'dtmi:dtdl:context;3' (or ';2')")
+        return None, errors
+    if version == 2 and extensions:
+        errors.append("DTDL v2 has no extension contexts (its semantic types are built in); use 'dtmi:dtdl:context;3'")
+    return Context(version, frozenset(extensions), undefined), errors
