@@ -61,6 +61,7 @@ def twin_payload(twin: Twin, ui: TwinUI | None, streams: Iterable[Stream]) -> di
     state.update(
         {
             "status": twin.status,
+            "model": twin.model,
             "source": twin.source,
             "source_path": twin.source_path,
             "revision": twin.revision,
