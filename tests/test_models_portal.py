@@ -80,3 +80,16 @@ def test_pages_added_for_models_carry_no_inline_script(world, django_user_model)
     for url in ("/models/", "/twins/pump-a/"):
         html = client.get(url).content.decode()
         assert "<script>" not in html and " onclick=" not in html
+
+
+def test_a_broken_model_file_shows_on_the_spec_errors_page(tree, scan_cmd, django_user_model):
+    models = Path(tree.root).parent / "models"
+    models.mkdir()
+    (models / "broken.json").write_text('{\n  "@id": "dtmi:test:X;1",\n  "@type": \n}\n')
+    assert scan_cmd(str(tree.root)).code == 1
+    staff = Client()
+    staff.force_login(django_user_model.objects.create_superuser("staff", password="x"))
+
+    html = staff.get("/errors/").content.decode()
+
+    assert f"{models / 'broken.json'}:4:1</code>" in html and "JSON syntax error" in html
