@@ -10,13 +10,14 @@ twins' models in, errors out.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .model_set import ModelInfo
-from .spec import SpecError, TwinSpec
+from .model_files import ModelFile
+from .model_set import ModelInfo, parse_model_set
+from .spec import ParsedSpec, SpecError, TwinSpec
 
-__all__ = ["UNIT_SYMBOLS", "DTDL_UNIT_SYMBOL", "check_twin", "symbol_fits", "relationship_for"]
+__all__ = ["UNIT_SYMBOLS", "DTDL_UNIT_SYMBOL", "check_files", "check_twin", "symbol_fits", "relationship_for"]
 
 # The unit spellings twin.yaml files use, and the DTDL units each may mean.
 UNIT_SYMBOLS: dict[str, frozenset[str]] = {k: frozenset(v) for k, v in {
@@ -140,4 +141,15 @@ def _check_dependencies(spec: TwinSpec, path: str, places: Mapping[str, tuple[in
                 f"dependencies.{kind}[{j}]: {target!r} is a {target_model}, but no Relationship of {model.dtmi} "
                 f"targets that model (relationships: {offered}); depend on a twin of a fitting model, or add a "
                 "Relationship to a new version of the model")))
+    return errors
+
+
+def check_files(parsed: Sequence[ParsedSpec], model_files: Sequence[ModelFile]) -> list[SpecError]:
+    """Without a registry: the model files' errors, and each valid twin checked against those models."""
+    models = parse_model_set(model_files, {}, {})
+    errors = [e for found in models.errors.values() for e in found]
+    specs = [p for p in parsed if p.ok]
+    twin_models = {p.spec.id: p.spec.model for p in specs if p.spec.model}
+    for p in specs:
+        errors += check_twin(p.spec, p.path, p.places, models.models, twin_models)
     return errors

@@ -284,3 +284,45 @@ def test_the_shipped_fleet_models_are_what_the_catalog_makes(tmp_path):
     written = {p.name: p.read_text() for p in tmp_path.iterdir()}
     shipped = {p.name: p.read_text() for p in (REPO / "models" / "fleet").iterdir()}
     assert written == shipped
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_watcher_reconciles_a_new_model_and_rechecks_the_twin_that_waited_for_it(tree, manage):
+    from tests.browser.server import wait_until
+
+    models = tree.root.parent / "models"
+    models.mkdir()
+    write(models, "machine.json", BASE)
+    tree.twin("pump", "pump-1", extra=TYPED.replace("static: [tank-1]", "static: []"))
+    watcher = manage("scan_twins", "--watch", str(tree.root))
+    lines = iter(watcher.stdout.readline, "")
+    assert any(line.startswith("Watching") for line in lines), watcher.stderr.read()
+    assert not Twin.objects.filter(pk="pump-1").exists()  # its model is not there yet
+
+    write(models, "pump.json", [pump(), TANK])
+
+    wait_until(lambda: Twin.objects.filter(pk="pump-1", model="dtmi:test:Pump;1").exists(), what="the new model")
+    assert DtdlModel.objects.filter(pk="dtmi:test:Pump;1").exists()
+    watcher.terminate()
+    assert watcher.wait(timeout=15) == 0
+
+
+def test_check_without_a_registry_database_validates_models_and_typed_twins(tree, models, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    write(models, "machine.json", BASE)
+    write(models, "pump.json", [pump(), TANK])
+    (models / "broken.json").write_text("[\n  {]\n")
+    path = tree.twin("pump", "pump-1", extra="model: dtmi:test:Pump;1\ninterfaces:\n  data_streams:\n"
+                                             "    - {uri: mqtt://dtp/p/x, signal: nope}\n")
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}", "DTP_SCAN_ON_START": "false"}
+
+    result = subprocess.run([sys.executable, "manage.py", "scan_twins", "--check", str(tree.root)], cwd=REPO,
+                            env=env, capture_output=True, text=True, timeout=120)
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "validating the files only" in result.stdout
+    assert f"broken.json:2:4: JSON syntax error" in result.stderr
+    assert f"twin.yaml:{line_of(path, 'signal: nope')}:" in result.stderr and "'nope' is not a Telemetry" in result.stderr

@@ -14,7 +14,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-from registry.model_files import ModelRootError
+from registry.model_check import check_files
+from registry.model_files import ModelRootError, read_model_files
 from registry.reconcile import ScanReport, scan_roots
 from registry.reconcile.scan import model_roots_for
 from registry.scanner import ScanRootError, scan
@@ -74,6 +75,7 @@ class Command(BaseCommand):
         found = scan(roots, max_bytes=settings.DTP_SPEC_MAX_BYTES)
         report = ScanReport(files=len(found.files), dry_run=True)
         report.errors = [e for f in found.files for e in f.parsed.errors]
+        report.errors += check_files([f.parsed for f in found.files], read_model_files(self.model_roots))
         report.unchanged = sum(1 for f in found.files if f.parsed.ok)
         self._print(report, roots, None, validate_only=True)
         return report
