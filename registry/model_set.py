@@ -149,7 +149,10 @@ def _demote(result: ModelSetResult, issues: Sequence[Any], owners: list[tuple[st
             last_good: Mapping[str, list[dict[str, Any]]]) -> bool:
     """Step back the files the issues are in (text -> last good -> nothing); False when none could."""
     stepped: set[str] = set()
-    for issue in issues:
+    # A reference to a broken Interface is a consequence: step back the broken ones first, and let the
+    # files that refer to them try again against their last good versions.
+    own = [i for i in issues if not str(getattr(i, "message", "")).startswith("unresolved")]
+    for issue in own or issues:
         index = getattr(issue, "document", None)
         if index is None or not 0 <= index < len(owners):
             continue
