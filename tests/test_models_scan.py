@@ -326,3 +326,18 @@ def test_check_without_a_registry_database_validates_models_and_typed_twins(tree
     assert "validating the files only" in result.stdout
     assert f"broken.json:2:4: JSON syntax error" in result.stderr
     assert f"twin.yaml:{line_of(path, 'signal: nope')}:" in result.stderr and "'nope' is not a Telemetry" in result.stderr
+
+
+def test_a_broken_base_model_does_not_take_down_the_models_that_extend_it(tree, models, scan_cmd):
+    base = write(models, "machine.json", BASE)
+    write(models, "pump.json", [pump(), TANK])
+    scan_cmd(str(tree.root))
+    broken = {**BASE, "contents": [{"@type": "Property", "name": "bad name", "schema": "string"}]}
+    write(models, "machine.json", broken)
+
+    result = scan_cmd(str(tree.root))
+
+    assert result.code == 1
+    assert [path for path, in SpecFileError.objects.values_list("path")] == [str(base)]
+    assert dict(DtdlModel.objects.values_list("dtmi", "status")) == {
+        "dtmi:test:Machine;1": "invalid", "dtmi:test:Pump;1": "active", "dtmi:test:Tank;1": "active"}
