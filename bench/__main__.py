@@ -28,6 +28,7 @@ FULL_SIZES = [1000, 10000]
 QUICK_LIVE, FULL_LIVE = 1000, 10000
 QUICK_FANOUT, FULL_FANOUT = [100], [100, 1000]
 QUICK_INGEST, FULL_INGEST = 3000, 20000
+QUICK_DTDL = 500  # DTDL v3 conformance cases with --quick; the whole corpus otherwise
 
 
 def _postgres_database(server_url: str):
@@ -92,6 +93,9 @@ def main() -> None:
     parser.add_argument("--ingest", type=int,
                         help=f"observations for the MQTT ingest benchmark, on PostgreSQL (default {FULL_INGEST}, "
                              f"{QUICK_INGEST} with --quick; 0 skips it)")
+    parser.add_argument("--dtdl", type=int,
+                        help=f"DTDL v3 conformance cases for the validator against the npm reference parser "
+                             f"(default all, {QUICK_DTDL} with --quick; 0 skips it)")
     parser.add_argument("--out", type=Path,
                         help="folder for latest.json and latest.md (default bench/results, or bench/results/quick "
                              "with --quick, so a quick run never replaces the full run's table)")
@@ -128,6 +132,14 @@ def main() -> None:
                 rows += json.loads(out.stdout)
             finally:
                 drop()
+    if args.dtdl is None:
+        args.dtdl = QUICK_DTDL if args.quick else -1
+    if args.dtdl:  # no database: dtdl/ and the WebAssembly DTDLParser on the same documents
+        argv = [sys.executable, "-m", "bench.dtdl"] + (["--cases", str(args.dtdl)] if args.dtdl > 0 else [])
+        out = subprocess.run(argv, cwd=REPO, stdout=subprocess.PIPE, text=True)
+        if out.returncode != 0:
+            raise SystemExit(f"the DTDL benchmark failed (exit {out.returncode}); see above")
+        rows += json.loads(out.stdout)
     machine = _machine()
     table = Table(title=f"polyglot-dtp benchmarks (commit {machine['commit']})")
     for column in ("benchmark", "db", "size", "ours", "baseline", "ratio", "unit"):

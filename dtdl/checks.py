@@ -22,8 +22,18 @@ def resolve(reader: Reader) -> None:
             reader.err(f"unresolved reference '{ref.dtmi}': no element of the model set has this @id", ref.doc, ref.ptr, ref.dtmi)
             continue
         version = target.ctx.version
+        if target.cls != "Interface" and target.via != "schemas" and partition(target) is not partition(ref.holder):
+            reader.err(f"'{ref.dtmi}' is defined inside another element, so it cannot be referenced", ref.doc, ref.ptr)
+            continue
         if ref.classes and not any(mm.is_subclass(version, target.cls, c) for c in ref.classes):
             reader.err(f"'{ref.dtmi}' is a {target.cls}, but a {' or '.join(ref.classes)} is needed here", ref.doc, ref.ptr)
+
+
+def partition(elem: Elem | None) -> Elem | None:
+    """The top-level element (Interface) that an element is written in."""
+    while elem is not None and elem.parent is not None:
+        elem = elem.parent
+    return elem
 
 
 def deref(reader: Reader, value: Any) -> Any:
@@ -48,14 +58,12 @@ def check_all(reader: Reader) -> None:
             _component(reader, elem)
         elif elem.cls == "Enum":
             _enum(reader, elem)
-        if mm.is_subclass(elem.ctx.version, elem.cls, "ComplexSchema") and _depth(reader, elem, 0, set()) > 5:
+        if mm.is_subclass(elem.ctx.version, elem.cls, "ComplexSchema") and _depth(reader, elem, 0, set()) > mm.LIMITS[elem.ctx.version]["schema_depth"]:
             reader.err("complex schemas are nested more than 5 deep here", elem.doc, elem.ptr)
-        if elem.semantic and elem.cls != "Relationship" and elem.ctx.version == 3:
+        if elem.semantic and elem.cls != "Relationship":
             _numeric(reader, elem)
-        if elem.ctx.version == 2 and elem.cls == "Property":
-            schema = [deref(reader, v) for v in elem.values.get("schema", [])]
-            if any(isinstance(s, Elem) and s.cls == "Array" for s in schema):
-                reader.err("in DTDL v2 a Property's schema may not be an Array", elem.doc, f"{elem.ptr}/schema")
+        if elem.ctx.version == 2 and elem.cls == "Property" and _has_array(reader, elem, set()):
+            reader.err("in DTDL v2 a Property's schema may not be or contain an Array (nor a geospatial schema)", elem.doc, f"{elem.ptr}/schema")
 
 
 def _extends(reader: Reader, elem: Elem) -> None:
@@ -135,8 +143,10 @@ _CHILDREN = ("elementSchema", "schema", "fields", "mapValue", "enumValues", "map
 
 def _depth(reader: Reader, elem: Elem, level: int, path: set[int]) -> int:
     if id(elem) in path:
+        reader.err(f"the schema '{elem.id}' contains itself", elem.doc, elem.ptr)
         return level
-    complex_ = mm.is_subclass(elem.ctx.version, elem.cls, "ComplexSchema")
+    # An Enum holds no schema, so like a primitive it ends a hierarchy without adding a level.
+    complex_ = mm.is_subclass(elem.ctx.version, elem.cls, "ComplexSchema") and elem.cls != "Enum"
     here = level + 1 if complex_ else level
     best = here
     for name in _CHILDREN:
@@ -146,9 +156,35 @@ def _depth(reader: Reader, elem: Elem, level: int, path: set[int]) -> int:
     return best
 
 
+_SCHEMA_RULES = {
+    "numeric": (("double", "float", "integer", "long"), (), "a numeric schema (double, float, integer or long)"),
+    "numeric-or-string": (("double", "float", "integer", "long", "string"), (), "a numeric schema or string"),
+    "enum": ((), ("Enum",), "an Enum schema"),
+    "geospatial": ((*mm.GEOSPATIAL, "geopoint"), (), "a geospatial schema (point, lineString, ... or geopoint)"),
+    "vector": (("vector",), (), "the schema 'vector'"),
+}
+
+
 def _numeric(reader: Reader, elem: Elem) -> None:
-    for schema in elem.values.get("schema", []):
-        if isinstance(schema, str) and schema not in ("double", "float", "integer", "long"):
-            reader.err(f"a {elem.semantic} must have a numeric schema (double, float, integer or long), not '{schema}'", elem.doc, f"{elem.ptr}/schema")
-        elif isinstance(deref(reader, schema), Elem):
-            reader.err(f"a {elem.semantic} must have a numeric schema (double, float, integer or long)", elem.doc, f"{elem.ptr}/schema")
+    """A semantic type constrains the schema: a quantity is numeric; IoT Central's types have their own."""
+    from .context import IOTCENTRAL_SEMANTIC
+
+    rule = IOTCENTRAL_SEMANTIC[elem.semantic][1] if elem.semantic in IOTCENTRAL_SEMANTIC else "numeric"
+    names, classes, wanted = _SCHEMA_RULES[rule]
+    for schema in (deref(reader, v) for v in elem.values.get("schema", [])):
+        ok = schema in names if isinstance(schema, str) else isinstance(schema, Elem) and schema.cls in classes
+        if not ok:
+            reader.err(f"a {elem.semantic} must have {wanted}", elem.doc, f"{elem.ptr}/schema")
+
+
+def _has_array(reader: Reader, elem: Elem, seen: set[int]) -> bool:
+    """DTDL v2 forbids an Array anywhere in a Property's schema; geospatial schemas hold Arrays."""
+    for name in ("schema", "elementSchema", "fields", "mapValue"):
+        for child in (deref(reader, v) for v in elem.values.get(name, [])):
+            if isinstance(child, str) and child in mm.GEOSPATIAL:
+                return True
+            if isinstance(child, Elem) and id(child) not in seen:
+                seen.add(id(child))
+                if child.cls == "Array" or _has_array(reader, child, seen):
+                    return True
+    return False

@@ -27,6 +27,13 @@ FEATURE_EXTENSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "Cacheable": ("ttl",), "Indexed": ("index",),
     },
 }  # fmt: skip
+IOTCENTRAL = "dtmi:iotcentral:context;2"
+#: IoT Central's DTDL v2 extension: semantic type -> (unit type or None, what its schema must be)
+IOTCENTRAL_SEMANTIC: dict[str, tuple[str | None, str]] = {
+    "State": (None, "enum"), "Event": (None, "numeric-or-string"), "Location": (None, "geospatial"),
+    "VelocityVector": ("VelocityUnit", "vector"), "AccelerationVector": ("AccelerationUnit", "vector"),
+}  # fmt: skip
+IOTCENTRAL_SCHEMAS = ("vector", "geopoint")
 _TERM = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _QT = "dtmi:dtdl:extension:quantitativeTypes:v1:"
 
@@ -67,6 +74,9 @@ def _vocabulary(version: int, extensions: frozenset[str]) -> tuple[dict[str, Ter
     for name in mm.PRIMITIVE_SCHEMAS:
         terms[name] = Term("instance", name)
         dtmis[f"dtmi:dtdl:instance:Schema:{name};{version}"] = Term("instance", name)
+    for name in mm.GEOSPATIAL:
+        terms[name] = Term("instance", name)
+        dtmis[f"dtmi:standard:schema:geospatial:{name};{version}"] = Term("instance", name)
     for name in mm.COMMAND_TYPES:
         terms[name] = Term("instance", name)
         dtmis[f"dtmi:dtdl:instance:CommandType:{name};{version}"] = Term("instance", name)
@@ -83,6 +93,14 @@ def _vocabulary(version: int, extensions: frozenset[str]) -> tuple[dict[str, Ter
                 dtmis[f"dtmi:standard:unit:{unit};2" if version == 2 else f"{_QT}unit:{unit}"] = terms[unit]
         terms["unit"] = Term("unitprop", "unit")
         dtmis["dtmi:dtdl:property:unit;2" if version == 2 else f"{_QT}property:unit"] = terms["unit"]
+    if IOTCENTRAL in extensions:
+        for name in IOTCENTRAL_SEMANTIC:
+            terms[name] = Term("semantic", name)
+            dtmis[f"dtmi:iotcentral:class:{name};2"] = terms[name]
+        for name in IOTCENTRAL_SCHEMAS:
+            terms[name] = Term("instance", name)
+            dtmis[f"dtmi:iotcentral:schema:{name};2"] = terms[name]
+        terms.setdefault("unit", Term("unitprop", "unit"))
     for ext in extensions:
         for cotype, ext_props in FEATURE_EXTENSIONS.get(ext, {}).items():
             terms[cotype] = Term("feature", cotype)
@@ -97,7 +115,7 @@ def lookup(ctx: Context, text: str) -> Term | None:
     return terms.get(text) if is_term(text) else dtmis.get(text)
 
 
-def read_context(value: object, parent: Context | None) -> tuple[Context | None, list[str]]:
+def read_context(value: object, parent: Context | None, allow_undefined: bool = False) -> tuple[Context | None, list[str]]:
     """Process an `@context` value; return the new context (None if unusable) and error messages."""
     items = value if isinstance(value, list) else [value]
     errors: list[str] = []
@@ -110,12 +128,14 @@ def read_context(value: object, parent: Context | None) -> tuple[Context | None,
             errors.append("@context values must be strings naming a context (DTMIs); local term definitions are not allowed")
             continue
         dtdl = DTDL_CONTEXT.match(item)
+        if dtdl and any(not DTDL_CONTEXT.match(i) and i != IOTCENTRAL for i in items[:index] if isinstance(i, str)):
+            errors.append(f"'{item}' must come before every other context")
         if dtdl:
             number = int(dtdl.group(1))
             if number not in (2, 3):
                 errors.append(f"DTDL version {number} is not supported; use 'dtmi:dtdl:context;3' (or ';2')")
-            elif saw_dtdl or index > 0 or (parent is not None and number != parent.version):
-                errors.append(f"'{item}' must be the first and only DTDL context")
+            elif parent is not None and number > parent.version:
+                errors.append(f"a DTDL v{parent.version} element cannot contain a v{number} element")
             else:
                 version = number
             saw_dtdl = True
@@ -125,13 +145,17 @@ def read_context(value: object, parent: Context | None) -> tuple[Context | None,
             continue
         if item == QUANTITATIVE or item in FEATURE_EXTENSIONS:
             extensions.add(item)
+        elif item == IOTCENTRAL and (version == 2 or (version is None and parent is None)):
+            extensions.add(item)
         elif item.startswith("dtmi:dtdl:"):
             errors.append(f"'{item}' is not a context that DTDL defines")
-        else:
+        elif allow_undefined:
             undefined = True
+        else:
+            errors.append(f"the context '{item}' is not defined here; parse with allow_undefined_extensions to accept it")
     if version is None:
         errors.append("the @context must start with the DTDL context 'dtmi:dtdl:context;3' (or ';2')")
         return None, errors
-    if version == 2 and extensions:
+    if version == 2 and extensions - {IOTCENTRAL}:
         errors.append("DTDL v2 has no extension contexts (its semantic types are built in); use 'dtmi:dtdl:context;3'")
     return Context(version, frozenset(extensions), undefined), errors

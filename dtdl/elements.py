@@ -13,11 +13,14 @@ from typing import Any
 
 from . import metamodel as mm
 from . import units
-from .context import Context, is_term, lookup, read_context
+from .context import IOTCENTRAL_SEMANTIC, Context, is_term, lookup, read_context
 from .jsonpos import escape
 
-_LANG = re.compile(r"^[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*$")
+_LANG = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
 _KEYWORDS = ("@context", "@id", "@type")
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+_DATATYPES = {"string": "string", "bool": "boolean", "int": "integer", "literal": None}
+_BAD = object()
 
 
 @dataclass
@@ -28,6 +31,7 @@ class Ref:
     classes: tuple[str, ...]
     doc: int
     ptr: str
+    holder: Any = None  # the Elem whose property holds the reference
 
 
 @dataclass
@@ -46,6 +50,7 @@ class Elem:
     co_types: list[str] = field(default_factory=list)
     undefined_cotype: bool = False
     parent: Elem | None = None
+    via: str | None = None  # the property of the parent that holds this element
 
 
 class Reader:
@@ -81,26 +86,31 @@ class Reader:
     def element(
         self, obj: dict[str, Any], doc: int, ptr: str, ctx: Context | None,
         classes: tuple[str, ...], infer: str | None, top: bool = False, parent: Elem | None = None,
-        need_id: bool = False,
+        need_id: bool = False, via: str | None = None, older_ok: bool = True,
     ) -> Elem | None:  # fmt: skip
         if "@context" in obj:
-            new, problems = read_context(obj["@context"], ctx)
+            outer = ctx
+            new, problems = read_context(obj["@context"], ctx, self.allow_undefined)
             for problem in problems:
                 self.err(problem, doc, f"{ptr}/@context")
             if new is None:
                 return None
             ctx = new
+            if outer is not None and new.version != outer.version and not older_ok:
+                self.err(f"'{via}' cannot hold a DTDL v{new.version} element in a v{outer.version} model", doc, f"{ptr}/@context")
+                return None
         assert ctx is not None
         cls, co_types, semantic, undefined = self._types(obj, doc, ptr, ctx, classes, infer)
         if cls is None:
             return None
         elem = Elem(cls, ctx, doc, ptr, obj, co_types=co_types, semantic=semantic, undefined_cotype=undefined)
         elem.parent = parent
+        elem.via = via
         self._identifier(elem, need_id or top or cls == "Interface")
         if semantic and not self._semantic_allowed(ctx.version, cls):
             self.err(f"the semantic type '{semantic}' cannot be a co-type of a {cls}", doc, f"{ptr}/@type")
         self._properties(elem)
-        if semantic and elem.unit is None:
+        if semantic in units.SEMANTIC_TYPES and elem.unit is None:
             self.err(f"a {semantic} needs a 'unit', one of: {', '.join(units.units_for(semantic, ctx.version))}", doc, ptr)
         self.all.append(elem)
         return elem
@@ -116,6 +126,9 @@ class Reader:
     ) -> tuple[str | None, list[str], str | None, bool]:
         raw = obj.get("@type")
         where = f"{ptr}/@type"
+        if raw is None and "@type" in obj:
+            self.err("@type must be a string or an array of strings, not null", doc, where)
+            return None, [], None, False
         if raw is None:
             if infer:
                 return infer, [], None, False
@@ -182,8 +195,10 @@ class Reader:
                 return True
             self.err(f"'{name}' is neither a DTMI nor a term, so it cannot be a {what}", *where)
             return False
-        if self.allow_undefined or ctx.version == 2:
+        if self.allow_undefined or (ctx.version == 2 and not as_cotype):
             return True
+        if ctx.version == 2 and is_term(name) and lookup(ctx, name) is None:
+            return True  # DTDL v2 accepts an undefined term as a co-type
         self.err(
             f"'{name}' is not defined by DTDL or a known extension; "
             "declare its extension or parse with allow_undefined_extensions", *where,
@@ -193,6 +208,9 @@ class Reader:
     def _identifier(self, elem: Elem, required: bool) -> None:
         raw = elem.obj.get("@id")
         where = f"{elem.ptr}/@id"
+        if raw is None and "@id" in elem.obj:
+            self.err("@id must be a DTMI, not null", elem.doc, where)
+            return
         if raw is None:
             if required:
                 self.err(f"a {elem.cls} needs an @id (a DTMI such as 'dtmi:com:example:Thing;1')", elem.doc, elem.ptr)
@@ -228,6 +246,8 @@ class Reader:
             if key in _KEYWORDS:
                 continue
             if key.startswith("@"):
+                if elem.ctx.version == 2 and key != "@graph":
+                    continue  # DTDL v2 does not restrict JSON-LD keywords (but a graph is not a model)
                 self.err(f"the JSON-LD keyword '{key}' is not allowed in DTDL", elem.doc, where)
                 continue
             term = lookup(elem.ctx, key)
@@ -246,8 +266,6 @@ class Reader:
             elif elem.undefined_cotype and self._undefined_ok(elem.ctx, key, False, (elem.doc, where)):
                 continue
             elif not elem.undefined_cotype:
-                if elem.ctx.version == 2 and not self._v2_strict(key):
-                    continue
                 known = ", ".join(sorted(props))
                 self.err(f"a {elem.cls} has no property '{key}' (its properties: {known})", elem.doc, where)
         for name, prop in props.items():
@@ -272,6 +290,11 @@ class Reader:
 
     def _unit(self, elem: Elem, raw: Any, where: str) -> None:
         allowed = units.units_for(elem.semantic or "", elem.ctx.version)
+        if elem.semantic in IOTCENTRAL_SEMANTIC:
+            unit_type = IOTCENTRAL_SEMANTIC[elem.semantic][0]
+            allowed = tuple(u for u in units.UNIT_TYPES.get(unit_type or "", ()) if u not in units.V3_ONLY_UNITS)
+        if isinstance(raw, list) and len(raw) == 1:
+            raw = raw[0]
         term = lookup(elem.ctx, raw) if isinstance(raw, str) else None
         if term is None or term.kind != "unit" or term.name not in allowed:
             self.err(f"unit {raw!r} does not fit {elem.semantic}; use one of: {', '.join(allowed)}", elem.doc, where)
@@ -302,6 +325,10 @@ class Reader:
 
     def _value(self, elem: Elem, name: str, prop: mm.Prop, item: Any, at: str) -> Any:
         doc = elem.doc
+        if prop.kind in _DATATYPES and isinstance(item, dict):
+            item = self._value_object(elem, name, prop.kind, item, at)
+            if item is _BAD:
+                return None
         if prop.kind == "string":
             if not isinstance(item, str):
                 self.err(f"'{name}' must be a string", doc, at)
@@ -337,6 +364,27 @@ class Reader:
             return item
         return self._reference_or_element(elem, name, prop, item, at)
 
+    def _value_object(self, elem: Elem, name: str, kind: str, item: dict[str, Any], at: str) -> Any:
+        """A JSON-LD value object `{"@value": v, "@type": "xsd:..."}`: its value, or _BAD."""
+        lenient = elem.ctx.version == 2  # DTDL v2 ignores other members of a value object
+        extra = set(item) - {"@value", "@type", "@language"}
+        if "@value" not in item or (extra and not lenient) or extra & {"@id", "@context", "@graph"}:
+            self.err(f"'{name}' must be a literal value, not an object", elem.doc, at)
+            return _BAD
+        types = item.get("@type", [])
+        types = types if isinstance(types, list) else [types]
+        expected = _DATATYPES[kind]
+        if "@language" in item and not lenient:
+            self.err(f"'{name}' cannot have a language", elem.doc, at)
+            return _BAD
+        if len(types) > 1 or any(not isinstance(t, str) for t in types):
+            self.err(f"'{name}' may have one datatype in @type", elem.doc, at)
+            return _BAD
+        if types and expected and types[0] not in (f"xsd:{expected}", _XSD + expected):
+            self.err(f"'{name}' must be an xsd:{expected}, not {types[0]}", elem.doc, at)
+            return _BAD
+        return item["@value"]
+
     def _reference_or_element(self, elem: Elem, name: str, prop: mm.Prop, item: Any, at: str) -> Any:
         doc, version = elem.doc, elem.ctx.version
         if name == "target":
@@ -352,14 +400,15 @@ class Reader:
                 self.err(f"'{name}' must be one of: {', '.join(prop.allowed)}", doc, at)
                 return None
             return self.element(
-                item, doc, at, elem.ctx, prop.classes, prop.infer, parent=elem, need_id=prop.kind == "iri"
+                item, doc, at, elem.ctx, prop.classes, prop.infer, parent=elem, need_id=prop.kind == "iri", via=name,
+                older_ok=prop.older_ok,
             )
         if not isinstance(item, str):
             self.err(f"'{name}' must be a DTMI, a term or an element object", doc, at)
             return None
         term = lookup(elem.ctx, item)
         if term is not None and term.kind == "instance":
-            klass = mm.PRIMITIVE_CLASS.get(term.name, "CommandType")
+            klass = mm.INSTANCE_CLASS[term.name]
             if prop.allowed and term.name not in prop.allowed:
                 self.err(f"'{name}' must be one of: {', '.join(prop.allowed)}; not {item!r}", doc, at)
                 return None
@@ -373,29 +422,48 @@ class Reader:
         if not re.match(mm.DTMI_PATTERN[version], item):
             self.err(f"{item!r} is not a valid DTMI, nor a term that '{name}' accepts", doc, at)
             return None
-        ref = Ref(item, prop.classes, doc, at)
+        ref = Ref(item, prop.classes, doc, at, elem)
         self.refs.append(ref)
         return ref
 
     def _lang(self, elem: Elem, name: str, prop: mm.Prop, raw: Any, where: str) -> None:
-        if isinstance(raw, str):
-            raw_map = {"en": raw}
-        elif isinstance(raw, dict):
-            raw_map = raw
-        else:
-            self.err(f"'{name}' must be a string or an object of language codes to strings", elem.doc, where)
+        """A localizable string: a string, a language map, or an array of strings and value objects."""
+        pairs: list[tuple[str | None, Any, str]] = []
+        if isinstance(raw, dict) and "@value" in raw:
+            self.err(f"'{name}' is a string, a language map or an array; not a single value object", elem.doc, where)
             return
+        if isinstance(raw, dict):
+            pairs = [(lang, text, f"{where}/{escape(lang)}") for lang, text in raw.items()]
+            if any(lang is None or lang.startswith("@") for lang, _, _ in pairs):
+                self.err(f"'{name}' has a key that is not a language code", elem.doc, where)
+                return
+        else:
+            for index, item in enumerate(raw if isinstance(raw, list) else [raw]):
+                at = f"{where}/{index}" if isinstance(raw, list) else where
+                if isinstance(item, dict):
+                    extra = set(item) - {"@value", "@language"}
+                    if "@value" not in item or (extra and elem.ctx.version != 2) or extra & {"@id", "@context", "@graph"}:
+                        self.err(f"'{name}' values are strings or {{\"@value\", \"@language\"}} objects", elem.doc, at)
+                        return
+                    pairs.append((item.get("@language"), item["@value"], at))
+                else:
+                    pairs.append((None, item, at))
         out: dict[str, str] = {}
-        for lang, text in raw_map.items():
-            at = where if isinstance(raw, str) else f"{where}/{escape(lang)}"
-            if not _LANG.match(lang):
-                self.err(f"'{lang}' is not a language code (such as 'en' or 'en-US')", elem.doc, at)
+        for lang, text, at in pairs:
+            key = lang if lang is not None else "en"
+            if lang is not None and (not isinstance(lang, str) or not _LANG.match(lang)):
+                self.err(f"{lang!r} is not a language code (such as 'en' or 'en-US')", elem.doc, at)
             elif not isinstance(text, str):
-                self.err(f"'{name}' in '{lang}' must be a string", elem.doc, at)
+                self.err(f"'{name}' must be a string", elem.doc, at)
             elif prop.max_length and len(text) > prop.max_length:
                 self.err(f"'{name}' is {len(text)} characters long; at most {prop.max_length} are allowed", elem.doc, at)
+            elif key.lower() in {k.lower() for k in out} or (lang is None and "" in out):
+                self.err(f"'{name}' has two values for the language {key!r}", elem.doc, at)
             else:
-                out[lang] = text
+                out[key] = text
+                if lang is None:
+                    out[""] = text
+        out.pop("", None)
         elem.values[name] = [out]
 
     def _unique(self, elem: Elem, name: str, prop: mm.Prop, values: list[Any], where: str) -> None:

@@ -16,6 +16,12 @@ PRIMITIVE_CLASS = {
     "float": "Float", "integer": "Integer", "long": "Long", "string": "String", "time": "Time",
 }  # fmt: skip
 COMMAND_TYPES = ("asynchronous", "synchronous")
+#: the standard geospatial schemas (GeoJSON shapes), Objects that DTDL predefines
+GEOSPATIAL = ("point", "multiPoint", "lineString", "multiLineString", "polygon", "multiPolygon")
+INSTANCE_CLASS = {
+    **PRIMITIVE_CLASS, **{n: "CommandType" for n in COMMAND_TYPES}, **{n: "Object" for n in GEOSPATIAL},
+    "vector": "Object", "geopoint": "Object",  # IoT Central's schemas
+}  # fmt: skip
 NAME_PATTERN = r"^[A-Za-z](?:[A-Za-z0-9_]*[A-Za-z0-9])?$"
 _SEG = r"[A-Za-z](?:[A-Za-z0-9_]*[A-Za-z0-9])?"
 DTMI_PATTERN = {
@@ -42,6 +48,7 @@ class Prop:
     unique: tuple[str, ...] = ()  # sub-properties that must be unique among the values
     minimum: int | None = None
     maximum: int | None = None
+    older_ok: bool = False  # a value may be an element of an older DTDL version (v2 inside v3)
 
 
 @dataclass(frozen=True)
@@ -54,7 +61,7 @@ class Klass:
 
 
 def _v3() -> dict[str, Klass]:
-    schema = Prop("element", 1, 1, classes=("Schema",))
+    schema = Prop("element", 1, 1, classes=("Schema",), older_ok=True)
     return {
         "Entity": Klass(None, True, {
             "displayName": Prop("lang", max_length=512),
@@ -63,8 +70,8 @@ def _v3() -> dict[str, Klass]:
             "languageMajorVersion": Prop("never"),
         }),
         "Interface": Klass("Entity", props={
-            "contents": Prop("element", classes=("Content",), unique=("name",)),
-            "extends": Prop("iri", classes=("Interface",)),
+            "contents": Prop("element", classes=("Content",), unique=("name",), older_ok=True),
+            "extends": Prop("iri", classes=("Interface",), older_ok=True),
             "schemas": Prop("iri", classes=("ComplexSchema",)),
         }),
         "NamedEntity": Klass("Entity", True, {
@@ -81,7 +88,7 @@ def _v3() -> dict[str, Klass]:
         "Date": Klass("TemporalSchema", True), "DateTime": Klass("TemporalSchema", True),
         "Duration": Klass("TemporalSchema", True), "Time": Klass("TemporalSchema", True),
         "ComplexSchema": Klass("Schema", True),
-        "Array": Klass("ComplexSchema", props={"elementSchema": Prop("element", 1, 1, classes=("Schema",))}),
+        "Array": Klass("ComplexSchema", props={"elementSchema": Prop("element", 1, 1, classes=("Schema",), older_ok=True)}),
         "Enum": Klass("ComplexSchema", props={
             "valueSchema": Prop("iri", 1, 1, classes=("PrimitiveSchema",), allowed=("integer", "string")),
             "enumValues": Prop("element", classes=("EnumValue",), infer="EnumValue", unique=("name", "enumValue")),
@@ -100,7 +107,7 @@ def _v3() -> dict[str, Klass]:
         }),
         "Field": Klass("SchemaField"),
         "Content": Klass("NamedEntity", True),
-        "Component": Klass("Content", props={"schema": Prop("iri", 1, 1, classes=("Interface",))}),
+        "Component": Klass("Content", props={"schema": Prop("iri", 1, 1, classes=("Interface",), older_ok=True)}),
         "Property": Klass("Content", props={"schema": schema, "writable": Prop("bool", 0, 1)}),
         "Telemetry": Klass("Content", props={"schema": schema}),
         "Command": Klass("Content", props={
@@ -116,7 +123,7 @@ def _v3() -> dict[str, Klass]:
             "maxMultiplicity": Prop("int", 0, 1, minimum=1),
             "minMultiplicity": Prop("int", 0, 1, minimum=0, maximum=0),
             "target": Prop("iri", 0, 1, classes=("Interface",), max_length=2048),
-            "properties": Prop("element", classes=("Property",), unique=("name",)),
+            "properties": Prop("element", classes=("Property",), unique=("name",), older_ok=True),
             "writable": Prop("bool", 0, 1),
         }),
         "Unit": Klass("Entity", True),
