@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from dtdl import units as dtdl_units
+
 from .model_files import ModelFile
 from .model_set import ModelInfo, parse_model_set
 from .spec import ParsedSpec, SpecError, TwinSpec
@@ -56,8 +58,11 @@ del _symbol, _units, _unit
 
 
 def symbol_fits(symbol: str, dtdl_unit: str) -> bool:
-    """Does a twin.yaml unit (a symbol, or the DTDL unit name itself) mean `dtdl_unit`?"""
-    return symbol == dtdl_unit or dtdl_unit in UNIT_SYMBOLS.get(symbol, frozenset())
+    """Does a twin.yaml unit mean `dtdl_unit`? It may be the DTDL name itself, a spelling of the table
+    above (the ASCII forms twin.yaml files use, where "C" is degrees Celsius), or the unit's symbol in
+    the DTDL quantitative types (dtdl.units: "°C", "m³/h")."""
+    return (symbol == dtdl_unit or dtdl_unit in UNIT_SYMBOLS.get(symbol, frozenset())
+            or (bool(symbol) and dtdl_units.UNIT_SYMBOLS.get(dtdl_unit) == symbol))
 
 
 def _at(spec_path: str, places: Mapping[str, tuple[int, int]], *keys: str) -> tuple[int, int]:

@@ -341,3 +341,22 @@ def test_a_broken_base_model_does_not_take_down_the_models_that_extend_it(tree, 
     assert [path for path, in SpecFileError.objects.values_list("path")] == [str(base)]
     assert dict(DtdlModel.objects.values_list("dtmi", "status")) == {
         "dtmi:test:Machine;1": "invalid", "dtmi:test:Pump;1": "active", "dtmi:test:Tank;1": "active"}
+
+
+@pytest.mark.parametrize("unit, fits", [("C", True), ("°C", True), ("degreeCelsius", True), ("K", False),
+                                        ("", False)])
+def test_a_stream_unit_fits_when_it_spells_the_models_unit(tree, models, scan_cmd, unit, fits):
+    write(models, "machine.json", BASE)
+    write(models, "pump.json", [pump(), TANK])
+    path = tree.twin("pump", "pump-1", extra=f"""
+        model: dtmi:test:Pump;1
+        interfaces:
+          data_streams:
+            - {{uri: mqtt://dtp/p/temp, signal: bearing_temp, unit: "{unit}"}}
+        """)
+
+    result = scan_cmd(str(tree.root))
+
+    assert (result.code == 0) is fits, result.err
+    if not fits:
+        assert "write unit: 'C'" in errors_of(path)[0][2]
