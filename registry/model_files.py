@@ -15,6 +15,8 @@ import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from .scanner import ScanRootError
+
 __all__ = ["MODEL_SUFFIX", "MAX_MODEL_BYTES", "ModelFile", "ModelRootError", "find_model_files", "read_model_files",
            "model_roots_beside"]
 
@@ -24,8 +26,10 @@ MAX_MODEL_BYTES = 1024 * 1024
 _SKIP_DIRS = {"node_modules", "__pycache__", "site-packages"}
 
 
-class ModelRootError(Exception):
-    """A configured model root is missing; scanning it would wrongly remove every model under it."""
+class ModelRootError(ScanRootError):
+    """A configured model root is missing; scanning it would wrongly remove every model under it.
+
+    A ScanRootError, so whoever handles a missing twin root (the start-up scan, the command) handles it too."""
 
 
 @dataclass(frozen=True)

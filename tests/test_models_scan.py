@@ -360,3 +360,13 @@ def test_a_stream_unit_fits_when_it_spells_the_models_unit(tree, models, scan_cm
     assert (result.code == 0) is fits, result.err
     if not fits:
         assert "write unit: 'C'" in errors_of(path)[0][2]
+
+
+def test_a_missing_models_root_is_refused_instead_of_removing_every_model(tree, scan_cmd, settings, tmp_path):
+    settings.DTP_MODELS_ROOTS = [str(tmp_path / "nowhere")]
+    settings.DTP_TWINS_ROOTS = [str(tree.root)]
+
+    with pytest.raises(Exception) as info:
+        scan_cmd()
+
+    assert "models root" in str(info.value) and "DTP_MODELS_ROOTS" in str(info.value)
