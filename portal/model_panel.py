@@ -18,7 +18,9 @@ class ModelRow:
 
     @property
     def telemetry(self) -> list[dict[str, Any]]:
-        return [c for c in self.model.contents if c["kind"] in ("Telemetry", "Property")]
+        """Telemetry first (what the twin streams), then properties; each in the model's order."""
+        return ([c for c in self.model.contents if c["kind"] == "Telemetry"]
+                + [c for c in self.model.contents if c["kind"] == "Property"])
 
 
 def model_panel(twin: Twin) -> dict[str, Any] | None:

@@ -93,3 +93,8 @@ def test_a_broken_model_file_shows_on_the_spec_errors_page(tree, scan_cmd, djang
     html = staff.get("/errors/").content.decode()
 
     assert f"{models / 'broken.json'}:4:1</code>" in html and "JSON syntax error" in html
+
+
+def test_the_model_table_lists_telemetry_before_properties(world, django_user_model):
+    html = viewer(django_user_model).get("/twins/pump-a/").content.decode()
+    assert html.index('data-content="bearing_temp"') < html.index('data-content="serial"')
