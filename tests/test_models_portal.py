@@ -15,9 +15,9 @@ pytestmark = pytest.mark.django_db
 
 PUMP = {"@context": ["dtmi:dtdl:context;3", "dtmi:dtdl:extension:quantitativeTypes;1"],
         "@id": "dtmi:test:Pump;1", "@type": "Interface", "displayName": "Pump <b>model</b>",
-        "contents": [{"@type": ["Telemetry", "Temperature"], "name": "bearing_temp", "schema": "double",
-                      "unit": "degreeCelsius", "description": "Bearing temperature."},
-                     {"@type": "Property", "name": "serial", "schema": "string", "writable": True}]}
+        "contents": [{"@type": "Property", "name": "serial", "schema": "string", "writable": True},
+                     {"@type": ["Telemetry", "Temperature"], "name": "bearing_temp", "schema": "double",
+                      "unit": "degreeCelsius", "description": "Bearing temperature."}]}
 
 
 @pytest.fixture
