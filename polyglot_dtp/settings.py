@@ -174,6 +174,12 @@ DTP_TWINS_ROOTS = [
     for p in env("DTP_TWINS_ROOTS", default="twins").split(os.pathsep)
     if p.strip()
 ]
+# Folders scanned for DTDL model files (*.json), separated by os.pathsep; reconciled with the twins.
+DTP_MODELS_ROOTS = [
+    str((BASE_DIR / p) if not os.path.isabs(p) else Path(p))
+    for p in env("DTP_MODELS_ROOTS", default="models").split(os.pathsep)
+    if p.strip()
+]
 # A twin.yaml larger than this is refused before it is parsed.
 DTP_SPEC_MAX_BYTES = env.int("DTP_SPEC_MAX_BYTES", default=256 * 1024)
 # The ASGI web process reconciles the twin roots once when it starts.

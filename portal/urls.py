@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import models_views, views
 
 app_name = "portal"
 urlpatterns = [
@@ -9,6 +9,7 @@ urlpatterns = [
     path("twins/<str:twin_id>/observations.json", views.twin_observations, name="twin-observations"),
     path("events/", views.events, name="events"),
     path("errors/", views.errors, name="errors"),
+    path("models/", models_views.models_page, name="models"),
     path("account/tokens/", views.tokens, name="tokens"),
     path("api/portal/health", views.health_json, name="health"),
 ]

@@ -19,6 +19,7 @@ from . import access, health, queries
 from .charts import series_json, sparkline
 from .graph import dependency_graph
 from .eventstream import start_cursor
+from .model_panel import model_panel
 from .stream import stream_channels
 
 # The card the page clones for a twin that appears while it is open.
@@ -74,7 +75,8 @@ def twin(request: HttpRequest, twin_id: str) -> HttpResponse:
     return _page(request, "portal/twin.html", {
         "d": detail, "graph": graph, "spec_json": json.dumps(spec, indent=2, ensure_ascii=False),
         "runtime_json": json.dumps(detail.twin.runtime, indent=2, ensure_ascii=False), "page": "twin",
-        "charts": [sparkline(s) for s in recent_series(twin_id)], "alerts": recent_alerts(twin_id)})
+        "charts": [sparkline(s) for s in recent_series(twin_id)], "alerts": recent_alerts(twin_id),
+        "model": model_panel(detail.twin)})
 
 
 @signed_in

@@ -41,6 +41,7 @@ def twin_state(twin: Twin, ui: TwinUI | None) -> dict[str, Any]:
         "dependencies": twin.dependencies,
         "ui": _ui_state(ui, twin.name),
         "runtime": twin.runtime,
+        **({"model": twin.model} if twin.model else {}),
     }
 
 
@@ -60,6 +61,7 @@ def twin_payload(twin: Twin, ui: TwinUI | None, streams: Iterable[Stream]) -> di
     state.update(
         {
             "status": twin.status,
+            "model": twin.model,
             "source": twin.source,
             "source_path": twin.source_path,
             "revision": twin.revision,

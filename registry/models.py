@@ -25,6 +25,8 @@ class Twin(models.Model):
     name = models.CharField(max_length=200)
     tenant = models.CharField(max_length=63, db_index=True)
     description = models.TextField(blank=True, default="")
+    # The DTDL Interface (DTMI) the twin.yaml names; "" for an untyped twin. See DtdlModel.
+    model = models.CharField(max_length=2048, blank=True, default="", db_index=True)
     metadata = models.JSONField(default=dict)
     interfaces = models.JSONField(default=dict)
     dependencies = models.JSONField(default=dict)
@@ -201,9 +203,46 @@ class ScanStatus(models.Model):
     files = models.PositiveIntegerField(default=0)
     errors = models.PositiveIntegerField(default=0)
     changed = models.BooleanField(default=False)
+    # reconcile.models.fingerprint of the model files last reconciled; when it moves, typed twins are re-checked.
+    models_fingerprint = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         verbose_name = "scan status"
 
     def __str__(self) -> str:
         return f"scan at {self.finished_at}: {self.files} files, {self.errors} errors"
+
+
+class DtdlModel(models.Model):
+    """One DTDL Interface from a models/ file, as last accepted; reconcile.models writes it.
+
+    Models are shared by every tenant. A DTMI version is immutable: once
+    registered, a file may not change the Interface without bumping the
+    version (as Azure Digital Twins enforces), so `document` is the
+    Interface every twin of that DTMI was checked against.
+    """
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "active"
+        INVALID = "invalid", "file broken, last good version kept"
+
+    dtmi = models.CharField(primary_key=True, max_length=2048)
+    display_name = models.CharField(max_length=512, blank=True, default="")
+    description = models.TextField(blank=True, default="")
+    source_path = models.CharField(max_length=1024, db_index=True)
+    document = models.JSONField(help_text="the Interface as written in its file")
+    extends = models.JSONField(default=list, help_text="DTMIs it extends directly")
+    ancestors = models.JSONField(default=list, help_text="itself and every DTMI it extends, transitively")
+    contents = models.JSONField(default=list, help_text="all contents, inherited ones included")
+    content_hash = models.CharField(max_length=64, help_text="sha256 of the canonical JSON of document")
+    file_hash = models.CharField(max_length=64, blank=True, default="")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["dtmi"]
+        verbose_name = "DTDL model"
+
+    def __str__(self) -> str:
+        return self.dtmi

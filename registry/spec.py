@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -81,6 +81,8 @@ class TwinSpec:
     dependencies: dict[str, list[str]]
     ui: dict[str, str]
     streams: tuple[StreamSpec, ...]
+    # The DTDL Interface (a DTMI) the twin is an instance of; "" for an untyped twin.
+    model: str = ""
 
     @property
     def status(self) -> str:
@@ -97,6 +99,8 @@ class TwinSpec:
             "interfaces": self.interfaces,
             "dependencies": self.dependencies,
             "ui": self.ui,
+            # Only typed twins carry the key, so untyped twins' documents and history stay as they were.
+            **({"model": self.model} if self.model else {}),
         }
 
 
@@ -113,6 +117,9 @@ class ParsedSpec:
     errors: tuple[SpecError, ...] = ()
     declared_id: str = ""
     declared_tenant: str = ""
+    # (line, column) by dotted data path ("model", "interfaces.data_streams[0].unit", ...), so
+    # checks made later (against the twin's DTDL model) can point into the file.
+    places: dict[str, tuple[int, int]] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -392,7 +399,7 @@ def parse_spec(data: bytes, path: str, *, max_bytes: int = DEFAULT_MAX_BYTES) ->
                         key=lambda e: (e.line, e.column, e.message))
         return ParsedSpec(path, None, tuple(errors), declared_id, declared_tenant)
     spec = _normalise(data_obj)
-    return ParsedSpec(path, spec, (), spec.id, spec.tenant)
+    return ParsedSpec(path, spec, (), spec.id, spec.tenant, _places(builder))
 
 
 def _problems(data: dict[str, Any]) -> list[tuple[_Path, str, bool]]:
@@ -440,6 +447,19 @@ def _place(file: str, builder: _Builder, path: _Path, message: str, at_key: bool
     if mark is None:
         return SpecError(file, 1, 1, message)
     return SpecError(file, mark.line + 1, mark.column + 1, message)
+
+
+_PLACED = ("model", "interfaces", "dependencies")
+
+
+def _places(builder: _Builder) -> dict[str, tuple[int, int]]:
+    """Positions of the parts a model check can complain about: values, and keys where a value has none."""
+    places: dict[str, tuple[int, int]] = {}
+    for marks in (builder.keys, builder.values):
+        for path, mark in marks.items():
+            if path and path[0] in _PLACED:
+                places[_dotted(path)] = (mark.line + 1, mark.column + 1)
+    return places
 
 
 def _semantic_problems(data: dict[str, Any]) -> list[tuple[_Path, str, bool]]:
@@ -496,4 +516,5 @@ def _normalise(data: dict[str, Any]) -> TwinSpec:
         dependencies=dependencies,
         ui=ui,
         streams=tuple(streams),
+        model=data.get("model", ""),
     )

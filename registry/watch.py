@@ -17,6 +17,7 @@ from watchdog.events import (DirCreatedEvent, DirDeletedEvent, DirMovedEvent, Fi
                              FileSystemEventHandler)
 from watchdog.observers import Observer
 
+from .model_files import MODEL_SUFFIX
 from .reconcile import ScanReport, scan_roots
 from .scanner import SPEC_NAMES
 
@@ -33,7 +34,8 @@ class _Trigger(FileSystemEventHandler):
         if event.event_type in ("opened", "closed_no_write"):
             return
         paths = [p for p in (event.src_path, getattr(event, "dest_path", "")) if p]
-        if event.is_directory or any(os.path.basename(os.fsdecode(p)) in SPEC_NAMES for p in paths):
+        names = [os.path.basename(os.fsdecode(p)) for p in paths]
+        if event.is_directory or any(n in SPEC_NAMES or n.endswith(MODEL_SUFFIX) for n in names):
             self.wake.set()
 
 
@@ -48,18 +50,19 @@ def watch(
     *,
     prune: bool = False,
     ready: Callable[[], None] | None = None,
+    model_roots: Sequence[str] | None = None,
 ) -> None:
-    """Rescan `roots` whenever a spec file changes, until `stop` is set."""
+    """Rescan `roots` (and the DTDL `model_roots`) whenever a spec or model file changes, until `stop` is set."""
     wake = threading.Event()
     observer = Observer()
     handler = _Trigger(wake)
-    for root in roots:
+    for root in [*roots, *(r for r in (model_roots or ()) if os.path.isdir(r))]:
         # Only changes: the rescans open and read every file, and with opens and no-write closes
         # in the mask a 10k tree overflows the kernel's inotify queue and the edit itself is lost.
         observer.schedule(handler, root, recursive=True, event_filter=CHANGES)
     observer.start()
     try:
-        on_scan(scan_roots(roots, prune=prune))  # catch up with edits made while nobody watched
+        on_scan(scan_roots(roots, prune=prune, model_roots=model_roots))  # catch up with edits made while nobody watched
         if ready is not None:
             ready()
         while not stop.is_set():
@@ -69,7 +72,7 @@ def watch(
             while wake.is_set() and not stop.is_set():
                 wake.clear()
                 stop.wait(DEBOUNCE_SECONDS)
-            on_scan(scan_roots(roots, prune=prune))
+            on_scan(scan_roots(roots, prune=prune, model_roots=model_roots))
     finally:
         observer.stop()
         observer.join(timeout=5)

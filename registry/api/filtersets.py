@@ -1,10 +1,11 @@
-"""Twin list filters: ?tenant=&status=&domain=&stream_kind=&depends_on=&source=&q= (lists comma-separated)."""
+"""Twin list filters: ?tenant=&status=&domain=&stream_kind=&depends_on=&source=&model=&q= (lists comma-separated)."""
 
 from __future__ import annotations
 
 import django_filters
 from django.db.models import Q, QuerySet
 
+from ..model_selectors import models_extending
 from ..models import Twin
 
 
@@ -20,6 +21,8 @@ class TwinFilterSet(django_filters.FilterSet):
     depends_on = django_filters.CharFilter(method="filter_depends_on", help_text="twins depending on this id")
     source = django_filters.ChoiceFilter(choices=Twin.Source.choices)
     q = django_filters.CharFilter(method="filter_q", help_text="text in id, name or description")
+    model = django_filters.CharFilter(method="filter_model",
+                                      help_text="twins of this DTDL model or of one extending it (IS_OF_MODEL)")
 
     class Meta:
         model = Twin
@@ -33,6 +36,9 @@ class TwinFilterSet(django_filters.FilterSet):
 
     def filter_depends_on(self, qs: QuerySet[Twin], name: str, value: str) -> QuerySet[Twin]:
         return qs.filter(pk__in=Twin.objects.filter(dependency_rows__target=value).values("pk"))
+
+    def filter_model(self, qs: QuerySet[Twin], name: str, value: str) -> QuerySet[Twin]:
+        return qs.filter(model__in=models_extending(value))
 
     def filter_q(self, qs: QuerySet[Twin], name: str, value: str) -> QuerySet[Twin]:
         return qs.filter(Q(id__icontains=value) | Q(name__icontains=value) | Q(description__icontains=value))

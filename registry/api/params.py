@@ -33,7 +33,14 @@ class IdConverter:
         return value
 
 
+class DtmiConverter(IdConverter):
+    """A model id in a path: `dtmi:`, then up to DTDL's 4096 characters, no slash and no NUL."""
+
+    regex = r"dtmi:[^/\x00]{1,4091}"
+
+
 register_converter(IdConverter, "id")
+register_converter(DtmiConverter, "dtmi")
 
 
 def _refuse(name: str, message: str) -> FieldErrors:

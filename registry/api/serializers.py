@@ -41,6 +41,7 @@ class TwinOut(serializers.Serializer):
     name = serializers.CharField()
     tenant = serializers.CharField()
     description = serializers.CharField(allow_blank=True)
+    model = serializers.CharField(allow_blank=True, help_text="the DTDL Interface it names; see /api/registry/models")
     metadata = serializers.DictField()
     interfaces = serializers.DictField()
     dependencies = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))

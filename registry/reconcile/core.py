@@ -38,6 +38,8 @@ class ScanReport:
     warnings: list[str] = field(default_factory=list)
     events: int = 0
     dry_run: bool = False
+    # reconcile.models.ModelsResult of the model files scanned with the twins, if any were
+    models: Any = None
 
     @property
     def changed(self) -> bool:
@@ -128,7 +130,7 @@ class _Plan:
             self.drafts.append(events.EventDraft(twin.tenant, events.TWIN_UPDATE, payload, twin.id))
 
 
-_TWIN_FIELDS = ["name", "tenant", "description", "metadata", "interfaces", "dependencies", "runtime", "status",
+_TWIN_FIELDS = ["name", "tenant", "description", "model", "metadata", "interfaces", "dependencies", "runtime", "status",
                 "domains",
                 "source", "source_path", "content_hash", "revision", "updated_at"]
 
@@ -139,6 +141,7 @@ def _card(twin_id: str, spec: TwinSpec) -> TwinUI:
 
 def _set_spec_fields(twin: Twin, spec: TwinSpec) -> None:
     twin.name, twin.tenant, twin.description = spec.name, spec.tenant, spec.description
+    twin.model = spec.model
     twin.metadata, twin.interfaces, twin.dependencies = spec.metadata, spec.interfaces, spec.dependencies
     twin.status = effective_status(twin.metadata, twin.runtime)
     twin.domains = "".join(f"|{d}" for d in spec.metadata["domain"]) + "|" if spec.metadata["domain"] else ""

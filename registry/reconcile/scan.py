@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
@@ -12,10 +13,13 @@ from django.db import transaction
 from .. import events
 from django.utils import timezone
 
+from ..model_check import check_twin
+from ..model_files import ModelFile, model_roots_beside, read_model_files
 from ..models import ScanStatus, SpecFileError, Twin
 from ..scanner import Progress, Scan, ScannedFile, scan
 from ..spec import SpecError, TwinSpec
 from .core import ScanReport, _Plan, _lock, _retire, _under, _update, _create
+from .models import ModelsResult, fingerprint, reconcile_models, stored_model_infos
 
 def known_hashes(roots: Sequence[str]) -> dict[str, str]:
     """Content hashes whose parse result is already in the registry, by path.
@@ -92,7 +96,8 @@ def _resolve_claims(
     return winners, conflicts
 
 
-def _write_errors(plan: _Plan, scan_: Scan, conflicts: dict[str, list[tuple[int, int, str]]]) -> None:
+def _write_errors(plan: _Plan, scan_: Scan, conflicts: dict[str, list[tuple[int, int, str]]],
+                  misfits: dict[str, list[SpecError]] | None = None) -> None:
     """Replace the stored errors of every parsed or vanished file; emit spec.error where they changed."""
     current: dict[str, list[SpecFileError]] = defaultdict(list)
     for row in SpecFileError.objects.filter(_under(scan_.roots, "path")):
@@ -104,7 +109,7 @@ def _write_errors(plan: _Plan, scan_: Scan, conflicts: dict[str, list[tuple[int,
     stale: list[str] = []
     for path in sorted(paths):
         f = touched.get(path)
-        rows = _error_rows(f, conflicts.get(path, [])) if f is not None else []
+        rows = _error_rows(f, conflicts.get(path, []), (misfits or {}).get(path, [])) if f is not None else []
         old = {(r.line, r.column, r.message, r.kind) for r in current.get(path, [])}
         if old == {(r.line, r.column, r.message, r.kind) for r in rows}:
             continue
@@ -119,11 +124,12 @@ def _write_errors(plan: _Plan, scan_: Scan, conflicts: dict[str, list[tuple[int,
     SpecFileError.objects.bulk_create(new_rows)
 
 
-def _error_rows(f: ScannedFile, conflicts: list[tuple[int, int, str]]) -> list[SpecFileError]:
+def _error_rows(f: ScannedFile, conflicts: list[tuple[int, int, str]],
+                misfits: list[SpecError] = ()) -> list[SpecFileError]:
     parsed = f.parsed
     common = {"path": f.path, "sha256": f.sha256, "tenant": parsed.declared_tenant, "twin_id": parsed.declared_id}
     rows = [SpecFileError(line=e.line, column=e.column, message=e.message, kind=SpecFileError.Kind.INVALID, **common)
-            for e in parsed.errors]
+            for e in (*parsed.errors, *misfits)]
     rows += [SpecFileError(line=line, column=col, message=msg, kind=SpecFileError.Kind.CONFLICT, **common)
              for line, col, msg in conflicts]
     return rows
@@ -143,18 +149,57 @@ def _dependency_warnings(plan: _Plan, winners: list[tuple[ScannedFile, Twin | No
                                                 f"{dep!r}, which is not registered")
 
 
-def reconcile_scan(scan_: Scan, *, prune: bool = False, dry_run: bool = False) -> ScanReport:
-    """Apply one scan to the registry in one transaction and report what changed."""
+@dataclass(frozen=True)
+class ModelPass:
+    """The model files to reconcile with a twin scan: the roots they were read from and what they hold."""
+
+    roots: tuple[str, ...]
+    files: tuple[ModelFile, ...]
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.files)
+
+
+def _check_models(plan: _Plan, models: ModelsResult, winners: list[tuple[ScannedFile, Twin | None]]
+                  ) -> tuple[list[tuple[ScannedFile, Twin | None]], dict[str, list[SpecError]]]:
+    """Hold back typed twins that break their model; their files get the errors, their twins stay as they were."""
+    typed = [(f, t) for f, t in winners if f.parsed.spec.model]
+    if not typed:
+        return winners, {}
+    wanted = {dep for f, _ in typed for deps in f.parsed.spec.dependencies.values() for dep in deps}
+    twin_models = dict(Twin.objects.filter(pk__in=wanted).exclude(model="").values_list("pk", "model"))
+    twin_models.update({f.parsed.spec.id: f.parsed.spec.model for f, _ in winners if f.parsed.spec.model})
+    misfits: dict[str, list[SpecError]] = {}
+    for f, _ in typed:
+        errors = check_twin(f.parsed.spec, f.path, f.parsed.places, models.models, twin_models)
+        if errors:
+            misfits[f.path] = errors
+    return [(f, t) for f, t in winners if f.path not in misfits], misfits
+
+
+def reconcile_scan(scan_: Scan, *, prune: bool = False, dry_run: bool = False,
+                   models: ModelPass | None = None) -> ScanReport:
+    """Apply one scan (and its model files) to the registry in one transaction and report what changed.
+
+    Without `models`, the registered models stay as they are and typed twins are checked against them.
+    """
     report = ScanReport(files=len(scan_.files), dry_run=dry_run)
     with transaction.atomic():
         _lock()
+        plan = _Plan(report)
+        if models is not None:
+            model_result = reconcile_models(plan, models.roots, models.files)
+            report.models = model_result
+        else:
+            model_result = ModelsResult(models=stored_model_infos())
         by_file = {f.path: f for f in scan_.files}
         owned = dict(Twin.objects.filter(_under(scan_.roots), source=Twin.Source.FILE).values_list("source_path", "id"))
         claimed_ids = {f.parsed.spec.id for f in scan_.files if f.parsed is not None and f.parsed.ok}
         released = {twin_id for path, twin_id in owned.items() if not _claims(scan_, by_file, path, twin_id)}
         twins = {t.id: t for t in Twin.objects.select_related("ui").filter(pk__in=claimed_ids | released)}
-        plan = _Plan(report)
         winners, conflicts = _resolve_claims(scan_, twins, by_file)
+        winners, misfits = _check_models(plan, model_result, winners)
         for f, existing in winners:
             _apply_spec(plan, f, f.parsed.spec, existing)
         reclaimed = {f.parsed.spec.id for f, _ in winners}
@@ -162,19 +207,39 @@ def reconcile_scan(scan_: Scan, *, prune: bool = False, dry_run: bool = False) -
             reason = "file removed" if twins[twin_id].source_path not in by_file else "file now defines another id"
             _retire(plan, twins[twin_id], reason, prune)
         _dependency_warnings(plan, winners)
-        _write_errors(plan, scan_, conflicts)
+        _write_errors(plan, scan_, conflicts, misfits)
         plan.flush()
+        error_roots = scan_.roots + (models.roots if models is not None else ())
         report.errors = [SpecError(e.path, e.line, e.column, e.message)
-                         for e in SpecFileError.objects.filter(_under(scan_.roots, "path"))]
+                         for e in SpecFileError.objects.filter(_under(error_roots, "path"))]
         failed = {e.path for e in report.errors}  # a broken file left as it was is an error, not "unchanged"
         report.unchanged += sum(1 for f in scan_.files if f.parsed is None and f.path not in failed)
         if dry_run:
             transaction.set_rollback(True)
         else:  # the portal's Scanner badge; not an event, so a no-op rescan stays silent
-            ScanStatus.objects.update_or_create(pk=1, defaults={
-                "finished_at": timezone.now(), "files": report.files, "errors": len(report.errors),
-                "changed": report.changed})
+            status = {"finished_at": timezone.now(), "files": report.files, "errors": len(report.errors),
+                      "changed": report.changed or bool(models is not None and model_result.changed)}
+            if models is not None:
+                status["models_fingerprint"] = models.fingerprint
+            ScanStatus.objects.update_or_create(pk=1, defaults=status)
     return report
+
+
+def model_roots_for(roots: Sequence[str] | None) -> list[str]:
+    """DTP_MODELS_ROOTS for the configured twin roots; for roots given by hand, the `models` folders beside them."""
+    if roots is None:
+        return [os.path.abspath(r) for r in settings.DTP_MODELS_ROOTS]
+    return model_roots_beside(roots)
+
+
+def _recheck_typed(roots: Sequence[str], known: dict[str, str], models: ModelPass) -> dict[str, str]:
+    """When the model files changed since the last scan, parse typed twins (and broken files) again."""
+    last = ScanStatus.objects.filter(pk=1).values_list("models_fingerprint", flat=True).first()
+    if last == models.fingerprint:
+        return known
+    again = set(Twin.objects.filter(_under(roots)).exclude(model="").values_list("source_path", flat=True))
+    again |= set(SpecFileError.objects.filter(_under(roots, "path")).values_list("path", flat=True))
+    return {path: sha for path, sha in known.items() if path not in again}
 
 
 def scan_roots(
@@ -183,10 +248,16 @@ def scan_roots(
     prune: bool = False,
     dry_run: bool = False,
     progress: Progress | None = None,
+    model_roots: Sequence[str] | None = None,
 ) -> ScanReport:
-    """Scan the configured twin roots and reconcile them: what the command, the watcher and start-up run."""
+    """Scan the twin and model roots and reconcile them: what the command, the watcher and start-up run."""
+    if model_roots is None:
+        model_roots = model_roots_for(roots)
     roots = [os.path.abspath(r) for r in (roots if roots is not None else settings.DTP_TWINS_ROOTS)]
-    found = scan(roots, known_hashes(roots), max_bytes=settings.DTP_SPEC_MAX_BYTES, progress=progress)
-    return reconcile_scan(found, prune=prune, dry_run=dry_run)
+    model_roots = [os.path.abspath(r) for r in model_roots]
+    models = ModelPass(tuple(model_roots), tuple(read_model_files(model_roots)))
+    known = _recheck_typed(roots, known_hashes(roots), models)
+    found = scan(roots, known, max_bytes=settings.DTP_SPEC_MAX_BYTES, progress=progress)
+    return reconcile_scan(found, prune=prune, dry_run=dry_run, models=models)
 
 

@@ -1,4 +1,4 @@
-"""`python -m twins.fleet generate|run`: the machine fleet (demo and benchmark load source)."""
+"""`python -m twins.fleet generate|run|models`: the machine fleet (demo and benchmark load source)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from twins.common.config import ConfigError, RunSettings, env_float
 from twins.common.runner import BrokerUnreachable
 from twins.common.stackspec import StackSpecError
 from twins.fleet.generate import generate_fleet
+from twins.fleet.models import write_models
 from twins.fleet.run import FleetRunner, load_fleet
 
 log = logging.getLogger("twins.fleet")
@@ -38,6 +39,9 @@ def parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
     gen.add_argument("--tenant", default="acme-factory", help="tenant of every machine (default acme-factory)")
     gen.add_argument("--interval", type=float, default=None, metavar="SEC",
                      help="declared seconds between messages (default PUBLISH_INTERVAL_SEC, else 5)")
+    models = sub.add_parser("models", help="write the machine types' DTDL models (models/fleet)")
+    models.add_argument("--out", type=Path, default=Path("models") / "fleet", metavar="DIR",
+                        help="folder to write to (default models/fleet)")
     run = sub.add_parser("run", help="publish the fleet's telemetry over MQTT")
     add_run_options(run)
     run.add_argument("--specs", type=Path, default=default_dir(environ), metavar="DIR",
@@ -54,6 +58,12 @@ def cmd_generate(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     made = generate_fleet(args.out, args.machines, seed=args.seed, tenant=args.tenant, interval=interval)
     kinds = len({m.kind.key for m in made})
     print(f"wrote {len(made)} twin.yaml files ({kinds} machine types) under {args.out}")
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    written = write_models(args.out)
+    print(f"wrote {len(written)} DTDL model files under {args.out}")
     return 0
 
 
@@ -85,6 +95,8 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     args = parser(environ).parse_args(argv)
     configure_logging(environ)
     try:
+        if args.command == "models":
+            return cmd_models(args)
         return cmd_generate(args, environ) if args.command == "generate" else cmd_run(args, environ)
     except (ConfigError, StackSpecError, ValueError) as exc:
         print(f"twins.fleet {args.command}: {exc}", file=sys.stderr)

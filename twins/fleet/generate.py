@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from twins.fleet.catalog import MACHINE_TYPES, MachineType
+from twins.fleet.models import machine_dtmi
 
 __all__ = ["GENERATED_MARK", "GeneratedMachine", "generate_fleet", "machine_document"]
 
@@ -38,6 +39,7 @@ def machine_document(kind: MachineType, number: int, tenant: str, rng: random.Ra
         "id": twin_id,
         "name": f"{kind.label} {number:03d} ({site.replace('-', ' ').title()})",
         "tenant": tenant,
+        "model": machine_dtmi(kind),
         "description": f"{kind.description}; simulated by twins.fleet, with injected faults now and then.",
         "metadata": {"domain": ["fleet", slug], "status": "active", "machine_type": kind.key, "site": site,
                      "serial": f"{slug[:2].upper()}-{rng.getrandbits(24):06X}"},

@@ -14,7 +14,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
+from registry.model_check import check_files
+from registry.model_files import ModelRootError, read_model_files
 from registry.reconcile import ScanReport, scan_roots
+from registry.reconcile.scan import model_roots_for
 from registry.scanner import ScanRootError, scan
 from registry.spec import SpecError
 
@@ -50,6 +53,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         roots = [os.path.abspath(r) for r in (options["roots"] or settings.DTP_TWINS_ROOTS)]
+        # DTDL models: DTP_MODELS_ROOTS, or for roots given here the models/ folders beside them.
+        self.model_roots = model_roots_for(options["roots"] or None)
         if options["check"] and options["watch"]:
             raise CommandError("--check and --watch do not go together")
         try:
@@ -60,7 +65,7 @@ class Command(BaseCommand):
                 report = self._validate_only(roots)
             else:
                 report = self._scan_once(roots, options["prune"], options["check"])
-        except ScanRootError as exc:
+        except (ScanRootError, ModelRootError) as exc:
             raise CommandError(str(exc)) from exc
         if report.errors:
             sys.exit(1)
@@ -75,6 +80,7 @@ class Command(BaseCommand):
         found = scan(roots, max_bytes=settings.DTP_SPEC_MAX_BYTES)
         report = ScanReport(files=len(found.files), dry_run=True)
         report.errors = [e for f in found.files for e in f.parsed.errors]
+        report.errors += check_files([f.parsed for f in found.files], read_model_files(self.model_roots))
         report.unchanged = sum(1 for f in found.files if f.parsed.ok)
         self._print(report, roots, None, validate_only=True)
         return report
@@ -90,9 +96,10 @@ class Command(BaseCommand):
                     if total >= PROGRESS_FROM:
                         bar.update(task, completed=n, total=total)
 
-                report = scan_roots(roots, prune=prune, dry_run=dry_run, progress=progress)
+                report = scan_roots(roots, prune=prune, dry_run=dry_run, progress=progress,
+                                    model_roots=self.model_roots)
         else:
-            report = scan_roots(roots, prune=prune, dry_run=dry_run)
+            report = scan_roots(roots, prune=prune, dry_run=dry_run, model_roots=self.model_roots)
         self._print(report, roots, time.perf_counter() - started)
         return report
 
@@ -115,6 +122,12 @@ class Command(BaseCommand):
                               ("deprecate", report.deprecated), ("delete", report.deleted)):
                 for twin_id in ids:
                     self.stdout.write(f"  would {word} {twin_id}" if report.dry_run else f"  {word}d {twin_id}")
+        models = getattr(report, "models", None)
+        if models is not None and models.changed:
+            for word, dtmis in (("created", models.created), ("updated", models.updated),
+                                ("removed", models.removed)):
+                for dtmi in dtmis:
+                    self.stdout.write(f"  model {dtmi} {word}" if not report.dry_run else f"  would mark {dtmi} {word}")
         for warning in report.warnings:
             self.stdout.write(self.style.WARNING(f"warning: {_shown(warning)}"))
         for error in report.errors:
@@ -136,4 +149,4 @@ class Command(BaseCommand):
             self.stdout.write(f"Watching {', '.join(_shown(r) for r in roots)} for twin.yaml changes (Ctrl-C stops)")
             self.stdout.flush()
 
-        watch(roots, on_scan, stop, prune=prune, ready=ready)
+        watch(roots, on_scan, stop, prune=prune, ready=ready, model_roots=self.model_roots)

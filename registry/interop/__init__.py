@@ -1,0 +1,1 @@
+"""Interoperability with other digital-twin systems (Azure Digital Twins)."""

@@ -1,0 +1,114 @@
+"""Find and read the DTDL model files (*.json) under the model roots: disk in, bytes out.
+
+Models live beside the twins (a top-level `models/` folder, or
+DTP_MODELS_ROOTS). Each file holds one Interface or a JSON array of them.
+This module only reads; `registry.model_set` parses the files together and
+`registry.reconcile.models` writes what they define.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import stat
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from .scanner import ScanRootError
+
+__all__ = ["MODEL_SUFFIX", "MAX_MODEL_BYTES", "ModelFile", "ModelRootError", "find_model_files", "read_model_files",
+           "model_roots_beside"]
+
+MODEL_SUFFIX = ".json"
+# Azure Digital Twins accepts model uploads up to 1 MiB; a file past that is not a model.
+MAX_MODEL_BYTES = 1024 * 1024
+_SKIP_DIRS = {"node_modules", "__pycache__", "site-packages"}
+
+
+class ModelRootError(ScanRootError):
+    """A configured model root is missing; scanning it would wrongly remove every model under it.
+
+    A ScanRootError, so whoever handles a missing twin root (the start-up scan, the command) handles it too."""
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    path: str
+    sha256: str
+    data: bytes
+    # A sentence when the file could not be read; data is then b"".
+    unreadable: str = ""
+
+
+def model_roots_beside(twin_roots: Sequence[str]) -> list[str]:
+    """The `models` folders that sit beside the given twin roots (for explicit roots on the command line)."""
+    found = []
+    for root in twin_roots:
+        candidate = os.path.join(os.path.dirname(os.path.abspath(root)), "models")
+        if os.path.isdir(candidate) and candidate not in found:
+            found.append(candidate)
+    return found
+
+
+def find_model_files(roots: Sequence[str]) -> Iterator[str]:
+    """Yield absolute paths of *.json files under `roots`, in a stable order, each real folder once."""
+    for root in roots:
+        root = os.path.abspath(root)
+        if not os.path.isdir(root):
+            raise ModelRootError(f"models root {root} does not exist or is not a folder; "
+                                 "fix DTP_MODELS_ROOTS or create the folder")
+        visited: set[tuple[int, int]] = set()
+        for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+            try:
+                st = os.stat(dirpath)
+            except OSError:
+                dirnames[:] = []
+                continue
+            if (st.st_dev, st.st_ino) in visited:
+                dirnames[:] = []
+                continue
+            visited.add((st.st_dev, st.st_ino))
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in _SKIP_DIRS)
+            for name in sorted(filenames):
+                if name.endswith(MODEL_SUFFIX) and not name.startswith("."):
+                    yield os.path.join(dirpath, name)
+
+
+def _read(path: str, max_bytes: int) -> bytes:
+    """A regular file's bytes, opened without blocking (a FIFO named *.json cannot hang the scan)."""
+    st = os.stat(path)
+    if not stat.S_ISREG(st.st_mode):
+        raise OSError(errno.EINVAL, "it is not a regular file (a pipe, device or socket); replace it with a file")
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "it is not a regular file; replace it with a file")
+        chunks, size = [], 0
+        while size <= max_bytes:
+            chunk = os.read(fd, max_bytes + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def read_model_files(roots: Sequence[str], *, max_bytes: int = MAX_MODEL_BYTES) -> list[ModelFile]:
+    """Every model file under `roots` with its content hash; unreadable or oversized ones say why."""
+    files = []
+    for path in find_model_files(roots):
+        try:
+            data = _read(path, max_bytes)
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            files.append(ModelFile(path, "", b"", f"cannot read the file: {reason}"))
+            continue
+        if len(data) > max_bytes:
+            files.append(ModelFile(path, "", b"", f"the file is over {max_bytes:,} bytes, the most Azure Digital "
+                                                  "Twins accepts for models; split it into several files"))
+            continue
+        files.append(ModelFile(path, hashlib.sha256(data).hexdigest(), data))
+    return files
