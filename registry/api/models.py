@@ -11,7 +11,6 @@ from typing import Any
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, generics, serializers
-from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -20,6 +19,7 @@ from ..interop.adt import digital_twin
 from ..interop.export import export_twin
 from ..models import DtdlModel, Twin
 from ..reconcile.models import stored_model_infos
+from .params import StrictCursor
 from .views import ScopedView
 
 __all__ = ["ModelListView", "ModelDetailView", "TwinDtdlView"]
@@ -69,11 +69,8 @@ class DigitalTwinOut(serializers.Serializer):
     _metadata = serializers.DictField(source="$metadata")
 
 
-class ByDtmi(CursorPagination):
+class ByDtmi(StrictCursor):
     ordering = "dtmi"
-    page_size = 100
-    page_size_query_param = "limit"
-    max_page_size = 1000
 
 
 @extend_schema(summary="List DTDL models, each with the visible twins that name it", responses=ModelOut(many=True))
