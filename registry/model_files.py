@@ -8,14 +8,12 @@ This module only reads; `registry.model_set` parses the files together and
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import os
-import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from .scanner import ScanRootError
+from .scanner import FileRules, ScanRootError, UnreadableFile, read_regular_file
 
 __all__ = ["MODEL_SUFFIX", "MAX_MODEL_BYTES", "ModelFile", "ModelRootError", "find_model_files", "read_model_files",
            "model_roots_beside"]
@@ -75,25 +73,9 @@ def find_model_files(roots: Sequence[str]) -> Iterator[str]:
                     yield os.path.join(dirpath, name)
 
 
-def _read(path: str, max_bytes: int) -> bytes:
-    """A regular file's bytes, opened without blocking (a FIFO named *.json cannot hang the scan)."""
-    st = os.stat(path)
-    if not stat.S_ISREG(st.st_mode):
-        raise OSError(errno.EINVAL, "it is not a regular file (a pipe, device or socket); replace it with a file")
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(errno.EINVAL, "it is not a regular file; replace it with a file")
-        chunks, size = [], 0
-        while size <= max_bytes:
-            chunk = os.read(fd, max_bytes + 1 - size)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
+MODEL_FILES = FileRules(
+    noun="model file", roots="model roots", roots_setting="DTP_MODELS_ROOTS",
+    limit_hint="Azure Digital Twins accepts model files of at most {max_bytes:,} bytes; split it into several files")
 
 
 def read_model_files(roots: Sequence[str], *, max_bytes: int = MAX_MODEL_BYTES) -> list[ModelFile]:
@@ -101,14 +83,9 @@ def read_model_files(roots: Sequence[str], *, max_bytes: int = MAX_MODEL_BYTES) 
     files = []
     for path in find_model_files(roots):
         try:
-            data = _read(path, max_bytes)
-        except OSError as exc:
-            reason = exc.strerror or str(exc)
-            files.append(ModelFile(path, "", b"", f"cannot read the file: {reason}"))
-            continue
-        if len(data) > max_bytes:
-            files.append(ModelFile(path, "", b"", f"the file is over {max_bytes:,} bytes, the most Azure Digital "
-                                                  "Twins accepts for models; split it into several files"))
+            data = read_regular_file(path, roots, max_bytes, MODEL_FILES)
+        except UnreadableFile as exc:
+            files.append(ModelFile(path, "", b"", str(exc)))
             continue
         files.append(ModelFile(path, hashlib.sha256(data).hexdigest(), data))
     return files

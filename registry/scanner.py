@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from .spec import DEFAULT_MAX_BYTES, ParsedSpec, SpecError, parse_spec
 
-__all__ = ["SPEC_NAMES", "ScanRootError", "UnreadableFile", "ScannedFile", "Scan", "find_spec_files",
+__all__ = ["FileRules", "TWIN_SPECS", "SPEC_NAMES", "ScanRootError", "UnreadableFile", "ScannedFile", "Scan", "find_spec_files",
            "read_regular_file", "scan"]
 
 SPEC_NAMES = ("twin.yaml", "twin.yml")
@@ -119,14 +119,27 @@ def _kind(mode: int) -> str:
     return "not a file"
 
 
-def _not_regular(path: str, mode: int) -> UnreadableFile:
+@dataclass(frozen=True)
+class FileRules:
+    """How refusals name what was read: a twin spec under DTP_TWINS_ROOTS, or a model under DTP_MODELS_ROOTS."""
+
+    noun: str = "twin spec"
+    roots: str = "twins roots"
+    roots_setting: str = "DTP_TWINS_ROOTS"
+    limit_hint: str = "twin specs are limited to {max_bytes:,} bytes (DTP_SPEC_MAX_BYTES); move bulky content elsewhere"
+
+
+TWIN_SPECS = FileRules()
+
+
+def _not_regular(path: str, mode: int, rules: FileRules) -> UnreadableFile:
     return UnreadableFile(f"{os.path.basename(path)} is {_kind(mode)}, not a regular file; "
-                          "a twin spec must be a regular file (remove or rename this one)")
+                          f"a {rules.noun} must be a regular file (remove or rename this one)")
 
 
-def _outside(path: str) -> UnreadableFile:
-    return UnreadableFile(f"{path} is a link that leads outside the twins roots; links are only followed inside "
-                          "DTP_TWINS_ROOTS: copy the file into the tree or add its folder to the roots")
+def _outside(path: str, rules: FileRules) -> UnreadableFile:
+    return UnreadableFile(f"{path} is a link that leads outside the {rules.roots}; links are only followed inside "
+                          f"{rules.roots_setting}: copy the file into the tree or add its folder to the roots")
 
 
 def _opened_path(fd: int) -> str | None:
@@ -137,7 +150,7 @@ def _opened_path(fd: int) -> str | None:
         return None
 
 
-def read_regular_file(path: str, roots: Sequence[str], max_bytes: int) -> bytes:
+def read_regular_file(path: str, roots: Sequence[str], max_bytes: int, rules: FileRules = TWIN_SPECS) -> bytes:
     """The bytes of `path`, if it is a regular file inside `roots` of at most `max_bytes` bytes.
 
     Anything else raises UnreadableFile with a message for the user, and
@@ -151,35 +164,35 @@ def read_regular_file(path: str, roots: Sequence[str], max_bytes: int) -> bytes:
     real = os.path.realpath(path)
     real_roots = [os.path.realpath(r) for r in roots]
     if not _inside(real, real_roots):
-        raise _outside(path)
+        raise _outside(path, rules)
     try:
         st = os.stat(real)
     except OSError as exc:
         raise UnreadableFile(f"cannot read the file: {exc.strerror or exc}; check its permissions and links") from None
     if not stat.S_ISREG(st.st_mode):
-        raise _not_regular(path, st.st_mode)
+        raise _not_regular(path, st.st_mode, rules)
     flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NOCTTY", 0)
     try:
         fd = os.open(real, flags | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
         if exc.errno == errno.ELOOP:  # the last component became a link after realpath
-            raise _outside(path) from None
+            raise _outside(path, rules) from None
         raise UnreadableFile(f"cannot read the file: {exc.strerror or exc}; check its permissions and links") from None
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            raise _not_regular(path, st.st_mode)
+            raise _not_regular(path, st.st_mode, rules)
         opened = _opened_path(fd)
         if opened is not None and not _inside(opened, real_roots):
-            raise _outside(path)
+            raise _outside(path, rules)
         if st.st_size > max_bytes:
-            raise _too_big(st.st_size, max_bytes)
-        return _read_capped(fd, max_bytes)
+            raise _too_big(st.st_size, max_bytes, rules)
+        return _read_capped(fd, max_bytes, rules)
     finally:
         os.close(fd)
 
 
-def _read_capped(fd: int, max_bytes: int) -> bytes:
+def _read_capped(fd: int, max_bytes: int, rules: FileRules) -> bytes:
     """At most `max_bytes`; a file that grew past them since the fstat is refused, not truncated."""
     chunks, size = [], 0
     while size <= max_bytes:
@@ -189,13 +202,12 @@ def _read_capped(fd: int, max_bytes: int) -> bytes:
         chunks.append(chunk)
         size += len(chunk)
     if size > max_bytes:
-        raise _too_big(size, max_bytes)
+        raise _too_big(size, max_bytes, rules)
     return b"".join(chunks)
 
 
-def _too_big(size: int, max_bytes: int) -> UnreadableFile:
-    return UnreadableFile(f"the file is {size:,} bytes; twin specs are limited to {max_bytes:,} bytes "
-                          "(DTP_SPEC_MAX_BYTES); move bulky content elsewhere")
+def _too_big(size: int, max_bytes: int, rules: FileRules) -> UnreadableFile:
+    return UnreadableFile(f"the file is {size:,} bytes; " + rules.limit_hint.format(max_bytes=max_bytes))
 
 
 def scan(

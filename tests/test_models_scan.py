@@ -370,3 +370,22 @@ def test_a_missing_models_root_is_refused_instead_of_removing_every_model(tree, 
         scan_cmd()
 
     assert "models root" in str(info.value) and "DTP_MODELS_ROOTS" in str(info.value)
+
+
+def test_a_fifo_or_a_link_outside_the_model_roots_is_an_error_and_never_read(tree, models, scan_cmd, tmp_path):
+    import os
+
+    write(models, "machine.json", BASE)
+    os.mkfifo(models / "pipe.json")
+    secret = tmp_path / "secret.json"
+    secret.write_text('{"password": "hunter2"}', encoding="utf-8")
+    (models / "outside.json").symlink_to(secret)
+
+    result = scan_cmd(str(tree.root))
+
+    assert result.code == 1 and DtdlModel.objects.filter(dtmi="dtmi:test:Machine;1").exists()
+    assert "not a regular file" in errors_of(models / "pipe.json")[0][2]
+    outside = errors_of(models / "outside.json")[0][2]
+    assert "leads outside the model roots" in outside and "DTP_MODELS_ROOTS" in outside
+    assert "hunter2" not in result.out + result.err
+    assert not SpecFileError.objects.filter(message__contains="hunter2").exists()
