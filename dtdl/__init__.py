@@ -40,11 +40,13 @@ def _owner(document: Any, pointer: str) -> str | None:
     return found if isinstance(found, str) else None
 
 
-def parse(documents: list[Any], *, allow_undefined_extensions: bool = False) -> ModelSet:
+def parse(documents: list[Any], *, allow_undefined_extensions: bool | None = False) -> ModelSet:
     """Parse and validate one model set; raise DtdlError listing every problem.
 
     Each item of `documents` is JSON text (str or bytes) or an already-parsed object
     or array. References (`extends`, `schema`, ...) may cross documents.
+    `allow_undefined_extensions=None` applies DTDL's own default, as Azure does: a v2 model
+    may name contexts this parser does not know (their terms still count as undefined).
     """
     reader = Reader(allow_undefined_extensions)
     values: list[Any] = []

@@ -127,13 +127,20 @@ def lookup(ctx: Context, text: str) -> Term | None:
     return terms.get(text) if is_term(text) else dtmis.get(text)
 
 
-def read_context(value: object, parent: Context | None, allow_undefined: bool = False) -> tuple[Context | None, list[str]]:
-    """Process an `@context` value; return the new context (None if unusable) and error messages."""
+def read_context(
+    value: object, parent: Context | None, allow_undefined: bool | None = False
+) -> tuple[Context | None, list[str]]:
+    """Process an `@context` value; return the new context (None if unusable) and error messages.
+
+    `allow_undefined` None means DTDL's own default for the version: v2 allows contexts it
+    does not define, v3 does not.
+    """
     items = value if isinstance(value, list) else [value]
     errors: list[str] = []
     version = parent.version if parent else None
     extensions = set(parent.extensions) if parent else set()
     undefined = parent.has_undefined if parent else False
+    pending: list[str] = []  # contexts nobody defines: allowed or not once the version is known
     for index, item in enumerate(items):
         if not isinstance(item, str):
             errors.append("@context values must be strings naming a context (DTMIs); local term definitions are not allowed")
@@ -159,12 +166,19 @@ def read_context(value: object, parent: Context | None, allow_undefined: bool = 
             extensions.add(item)
         elif item == IOTCENTRAL and (version == 2 or (version is None and parent is None)):
             extensions.add(item)
-        elif item.startswith("dtmi:dtdl:") and not (allow_undefined and item.startswith("dtmi:dtdl:extension:")):
+        elif item.startswith("dtmi:dtdl:") and not item.startswith("dtmi:dtdl:extension:"):
             errors.append(f"'{item}' is not a context that DTDL defines")
-        elif allow_undefined:
+        else:
+            pending.append(item)
+    if version is not None and pending:
+        if allow_undefined or (allow_undefined is None and version == 2):
             undefined = True
         else:
-            errors.append(f"the context '{item}' is not defined here; parse with allow_undefined_extensions to accept it")
+            errors.extend(
+                f"'{item}' is not a context that DTDL defines" if item.startswith("dtmi:dtdl:") else
+                f"the context '{item}' is not defined here; parse with allow_undefined_extensions to accept it"
+                for item in pending
+            )  # fmt: skip
     if version is None:
         errors.append("the @context must start with the DTDL context 'dtmi:dtdl:context;3' (or ';2')")
         return None, errors

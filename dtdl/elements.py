@@ -55,8 +55,8 @@ def _did_you_mean(text: str, prop: mm.Prop) -> str:
 class Reader(ValueReader):
     """Reads the documents of one model set, collecting elements, references and errors."""
 
-    def __init__(self, allow_undefined: bool) -> None:
-        self.allow_undefined = allow_undefined
+    def __init__(self, allow_undefined: bool | None) -> None:
+        self.allow_undefined = allow_undefined  # None: DTDL's default (v2 accepts undefined contexts)
         self.errors: list[tuple[str, int, str, str | None]] = []  # message, doc, pointer, dtmi
         self.elements: dict[str, Elem] = {}
         self.all: list[Elem] = []
@@ -65,6 +65,11 @@ class Reader(ValueReader):
 
     def err(self, message: str, doc: int, ptr: str, dtmi: str | None = None) -> None:
         self.errors.append((message, doc, ptr, dtmi))
+
+    def _allows(self, version: int) -> bool:
+        """Whether undefined co-types and properties are accepted (DTDL's default is no, in v2 too,
+        beyond the undefined terms v2 always tolerates; its default leniency is for contexts)."""
+        return bool(self.allow_undefined)
 
     # -- documents -------------------------------------------------------------------------------
     def document(self, value: Any, doc: int) -> None:
@@ -201,7 +206,7 @@ class Reader(ValueReader):
                 return True
             self.err(f"'{name}' is neither a DTMI nor a term, so it cannot be a {what}", *where)
             return False
-        if self.allow_undefined or (ctx.version == 2 and not as_cotype):
+        if self._allows(ctx.version) or (ctx.version == 2 and not as_cotype):
             return True
         if ctx.version == 2 and is_term(name) and lookup(ctx, name) is None:
             return True  # DTDL v2 accepts an undefined term as a co-type

@@ -178,3 +178,16 @@ def test_units_of_the_same_quantity_are_compatible() -> None:
     assert dtdl.units.same_quantity("kW", "megawatt")
     assert not dtdl.units.same_quantity("degreeCelsius", "m")
     assert not dtdl.units.same_quantity("mm/s", "metrePerSecond")  # not a DTDL unit at all
+
+
+def test_dtdl_defaults_accept_unknown_contexts_in_v2_only() -> None:
+    """allow_undefined_extensions=None: as Azure, a v2 model may name a context nobody defines."""
+    v2 = {"@context": ["dtmi:dtdl:context;2", "dtmi:acme:vendor:context;1"], "@id": "dtmi:acme:P;1", "@type": "Interface"}
+    v3 = dict(v2, **{"@context": ["dtmi:dtdl:context;3", "dtmi:acme:vendor:context;1"]})
+    with pytest.raises(dtdl.DtdlError):
+        dtdl.parse([v2])
+    dtdl.parse([v2], allow_undefined_extensions=None)
+    with pytest.raises(dtdl.DtdlError):
+        dtdl.parse([v3], allow_undefined_extensions=None)
+    with pytest.raises(dtdl.DtdlError):  # an undefined DTMI as a co-type still needs the option
+        dtdl.parse([dict(v2, **{"@type": ["Interface", "dtmi:acme:Tag;1"]})], allow_undefined_extensions=None)

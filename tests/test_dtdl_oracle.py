@@ -26,8 +26,9 @@ def _oracle() -> None:
 
 
 def _ours(documents: list) -> bool:
+    """Our verdict with DTDL's default options, which the oracle (taking none) applies."""
     try:
-        dtdl.parse(documents)
+        dtdl.parse(documents, allow_undefined_extensions=None)
     except dtdl.DtdlError:
         return False
     return True
@@ -57,5 +58,5 @@ def test_the_oracle_and_dtdl_agree_on_a_sample_of_the_conformance_cases() -> Non
         sample = random.Random(16).sample(cases, 300)
         verdicts = validate_with_oracle([c.texts for c in sample])
         for case, (oracle, message) in zip(sample, verdicts):
-            ours = conformance.run(case)[0]
+            ours = _ours(case.texts)
             assert ours == oracle, f"{case.key}: ours {ours}, oracle {oracle} ({message})"

@@ -3,7 +3,8 @@
 `validate_with_oracle(model_sets)` feeds each model set (a list of documents, as for
 `dtdl.parse`) to npm @digicatapult/dtdl-parser and returns (valid, message) per set,
 so a test can check that the reference parser accepts every model the project ships.
-It knows no option for undefined extensions: it always rejects them.
+It takes no options, so it applies DTDL's defaults: compare it with
+`dtdl.parse(..., allow_undefined_extensions=None)`.
 Installed by `.ci/run` (`npm install --prefix tests/dtdl`).
 """
 
