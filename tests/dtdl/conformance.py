@@ -44,7 +44,7 @@ class Case:
 def cases_dir() -> Path | None:
     """The folder holding v3/ and v2/ (each with the spec's *.json), or None."""
     candidates = [os.environ.get("DTP_DTDL_CONFORMANCE_DIR")]
-    candidates += [str(ROOT.parent / "shared" / "dtdl-conformance"), "/work/shared/dtdl-conformance"]
+    candidates += [str(ROOT.parent / "shared" / "dtdl-conformance")]
     for candidate in candidates:
         if candidate and (Path(candidate) / "v3").is_dir():
             return Path(candidate)
