@@ -56,10 +56,19 @@ def stream_payload(stream: Stream) -> dict[str, Any]:
     }
 
 
+# Runtime keys with a place of their own in a twin's answer: `status` (the lifecycle, shown top-level as the
+# effective status) and `health` (what a running system reports). The rest of `runtime` is free state.
+LIFTED_RUNTIME_KEYS = ("status", "health")
+
+
 def twin_payload(twin: Twin, ui: TwinUI | None, streams: Iterable[Stream]) -> dict[str, Any]:
+    """The twin as the API and the events show it: `status` the lifecycle, `health` apart, `runtime` the rest."""
     state = twin_state(twin, ui)
+    runtime = state.get("runtime") or {}
     state.update(
         {
+            "runtime": {k: v for k, v in runtime.items() if k not in LIFTED_RUNTIME_KEYS},
+            "health": runtime.get("health"),
             "status": twin.status,
             "model": twin.model,
             "source": twin.source,

@@ -215,6 +215,24 @@ def test_a_read_only_token_is_refused_on_writes(world):
 # --- patch ----------------------------------------------------------------------------------
 
 
+def test_status_health_and_runtime_each_have_one_place(world):
+    api = client(Role.OPERATOR)
+    patched = api.patch("/api/registry/twins/lift-a", {"runtime": {"firmware": "1.2"},
+                                                       "health": {"status": "ok", "checked_by": "probe"}},
+                        format="json").json()
+    assert patched["runtime"]["firmware"] == "1.2" and patched["health"] == {"status": "ok", "checked_by": "probe"}
+
+    in_runtime = api.patch("/api/registry/twins/lift-a", {"runtime": {"health": "ok", "status": "x"}}, format="json")
+    assert in_runtime.status_code == 400
+    error = in_runtime.json()["errors"][0]
+    assert error["field"] == "runtime" and "top-level `health`" in error["message"]
+    bad = api.patch("/api/registry/twins/lift-a", {"health": {"status": "fine"}}, format="json")
+    assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "health"
+
+    cleared = api.patch("/api/registry/twins/lift-a", {"health": None}, format="json").json()
+    assert cleared["health"] is None and cleared["runtime"] == {"firmware": "1.2"}
+
+
 def test_runtime_fields_of_a_file_twin_can_be_patched(world):
     n_events = PortalEvent.objects.count()
     response = client(Role.OPERATOR).patch("/api/registry/twins/lift-a",
@@ -222,7 +240,9 @@ def test_runtime_fields_of_a_file_twin_can_be_patched(world):
                                            format="json")
     assert response.status_code == 200, response.json()
     body = response.json()
-    assert body["status"] == "maintenance" and body["runtime"]["health"] == {"status": "degraded"}
+    assert body["status"] == "maintenance" and body["health"] == {"status": "degraded"}
+    assert "health" not in body["runtime"] and "status" not in body["runtime"]  # each value in one place
+    assert body["metadata"].get("status", "active") == "active"  # the declared lifecycle stays the file's
     assert response["ETag"] == '"2"'
     assert PortalEvent.objects.count() == n_events + 1
     again = client(Role.OPERATOR, name="op2").patch("/api/registry/twins/lift-a", {"status": "maintenance"},

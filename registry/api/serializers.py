@@ -46,8 +46,11 @@ class TwinOut(serializers.Serializer):
     interfaces = serializers.DictField()
     dependencies = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
     ui = CardOut()
-    runtime = serializers.DictField()
-    status = serializers.CharField()
+    runtime = serializers.DictField(help_text="state set by running systems (liveness, last_seen, free keys); "
+                                              "status and health have fields of their own")
+    health = serializers.JSONField(allow_null=True, help_text="what a running system reports: "
+                                                              "{status: ok|degraded|down|unknown, ...}, or null")
+    status = serializers.CharField(help_text="the lifecycle: an operator's status if set, else metadata.status")
     source = serializers.ChoiceField(choices=["file", "api"])
     source_path = serializers.CharField(allow_blank=True)
     revision = serializers.IntegerField()
@@ -91,8 +94,23 @@ class TwinPatchIn(serializers.Serializer):
     ui = serializers.DictField(required=False)
     status = serializers.ChoiceField(choices=STATUSES, required=False, allow_null=True,
                                      error_messages={"invalid_choice": f"must be one of {', '.join(STATUSES)}"})
-    health = serializers.JSONField(required=False, allow_null=True)
-    runtime = serializers.DictField(required=False)
+    health = serializers.JSONField(required=False, allow_null=True,
+                                   help_text="{status: ok|degraded|down|unknown, ...free keys}; null removes it")
+    runtime = serializers.DictField(required=False,
+                                    help_text="merged key by key (null removes a key); not status or health")
+
+    def validate_health(self, value: Any) -> Any:
+        if value is None:
+            return None
+        return HealthField().to_internal_value(value)
+
+    def validate_runtime(self, value: dict[str, Any]) -> dict[str, Any]:
+        lifted = sorted(k for k in value if k in ("status", "health"))
+        if lifted:
+            raise serializers.ValidationError(
+                f"{' and '.join(lifted)} {'is' if len(lifted) == 1 else 'are'} not runtime keys; send "
+                + " and ".join(f"the top-level `{k}`" for k in lifted))
+        return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         unknown = sorted(set(self.initial_data) - set(self.fields))
