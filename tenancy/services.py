@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 
 from .models import Grant, Role, Tenant
 
-__all__ = ["ensure_tenants", "grant", "revoke", "revoke_grants", "on_revoke", "Revocation", "bootstrap_admin", "create_user", "UserExists", "BOOTSTRAP_USERNAME"]
+__all__ = ["ensure_tenants", "require_tenant", "create_tenant", "UnknownTenant", "grant", "revoke", "revoke_grants", "on_revoke", "Revocation", "bootstrap_admin", "create_user", "UserExists", "BOOTSTRAP_USERNAME"]
 
 BOOTSTRAP_USERNAME = "admin"
 
@@ -26,6 +26,35 @@ def ensure_tenants(slugs: Iterable[str]) -> None:
         Tenant.objects.bulk_create([Tenant(slug=s) for s in slugs], ignore_conflicts=True)
 
 
+class UnknownTenant(ValueError):
+    """A tenant that does not exist: tenants come from twin.yaml files or `manage.py create_tenant`, never a typo."""
+
+    def __init__(self, slug: str) -> None:
+        self.slug = slug
+        super().__init__(f"there is no tenant {slug!r}; tenants come from twin.yaml files, or staff create one with "
+                         f"`manage.py create_tenant {slug}` (or in the admin)")
+
+
+def require_tenant(slug: str) -> None:
+    if not Tenant.objects.filter(slug=slug).exists():
+        raise UnknownTenant(slug)
+
+
+def create_tenant(slug: str, *, name: str = "") -> Tenant:
+    """The explicit, staff-only way to make a tenant that no twin.yaml declares yet."""
+    import re
+
+    from registry.spec import twin_schema
+
+    if not re.fullmatch(twin_schema()["properties"]["tenant"]["pattern"], slug):
+        raise ValueError(f"{slug!r} is not a tenant slug: lowercase letters, digits and '-', starting with a letter "
+                         "or digit")
+    with transaction.atomic():
+        if Tenant.objects.filter(slug=slug).exists():
+            raise ValueError(f"the tenant {slug!r} exists already")
+        return Tenant.objects.create(slug=slug, name=name)
+
+
 def grant(
     tenant: str,
     role: Role | str,
@@ -35,12 +64,15 @@ def grant(
     twin_id: str = "",
     by: AbstractBaseUser | None = None,
 ) -> Grant:
-    """Give a user or a group a role on a tenant (or on one of its twins); a second grant replaces the role."""
+    """Give a user or a group a role on an existing tenant (or on one of its twins); a second grant replaces the role.
+
+    Raises UnknownTenant for a tenant that does not exist, so a typo in a grant never makes a tenant.
+    """
     if (user is None) == (group is None):
         raise ValueError("a grant goes to exactly one user or one group")
     role = Role(role)
     with transaction.atomic():
-        ensure_tenants([tenant])
+        require_tenant(tenant)
         holder = {"user": user} if user is not None else {"group": group}
         obj, _ = Grant.objects.update_or_create(**holder, tenant_id=tenant, twin_id=twin_id,
                                                 defaults={"role": role, "created_by": by})
@@ -122,6 +154,7 @@ def bootstrap_admin(tenants: Iterable[str]) -> tuple[str, str] | None:
             return None
         password = secrets.token_urlsafe(12)
         admin = users.objects.create_superuser(BOOTSTRAP_USERNAME, email="", password=password)
+        ensure_tenants(tenants)  # the tenants the twin files declare: a scan would create them anyway
         for tenant in sorted(set(tenants)):
             grant(tenant, Role.ADMIN, user=admin)
     return BOOTSTRAP_USERNAME, password

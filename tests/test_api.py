@@ -397,3 +397,53 @@ def test_create_and_revoke_token_commands(world):
     call_command("revoke_token", raw[4:12], stdout=io.StringIO())
     assert api.get("/api/registry/twins").status_code == 401
     assert not Service.objects.exists()
+
+
+# --- tenants come from files or staff, never from a typo --------------------------------------
+
+
+def test_registering_a_twin_in_an_unknown_tenant_is_a_400_naming_it_and_writes_nothing(world):
+    from tenancy.models import Tenant
+
+    before = (Twin.objects.count(), Tenant.objects.count(), PortalEvent.objects.count())
+    typo = client(staff=True).post("/api/registry/twins", {**NEW_TWIN, "tenant": "tenant-aa"}, format="json")
+    assert typo.status_code == 400
+    error = typo.json()["errors"][0]
+    assert error["field"] == "tenant" and "tenant-aa" in error["message"] and "create_tenant" in error["message"]
+    service = client(staff=True, name="staff2").post(
+        "/api/registry/services", {"category": "ingest", "tenant": "tenant-aa", "health": {"status": "ok"}},
+        format="json")
+    assert service.status_code == 400 and service.json()["errors"][0]["field"] == "tenant"
+    assert (Twin.objects.count(), Tenant.objects.count(), PortalEvent.objects.count()) == before
+
+
+def test_staff_create_a_tenant_explicitly_and_then_the_api_registers_twins_in_it(world):
+    import io
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    out = io.StringIO()
+    call_command("create_tenant", "tenant-c", "--name", "Tenant C", stdout=out)
+    assert "created tenant 'tenant-c'" in out.getvalue()
+    with pytest.raises(CommandError, match="exists already"):
+        call_command("create_tenant", "tenant-c", stdout=io.StringIO())
+    with pytest.raises(CommandError, match="not a tenant slug"):
+        call_command("create_tenant", "Not A Slug", stdout=io.StringIO())
+
+    created = client(staff=True).post("/api/registry/twins", {**NEW_TWIN, "tenant": "tenant-c"}, format="json")
+    assert created.status_code == 201 and created.json()["tenant"] == "tenant-c"
+
+
+def test_a_grant_on_an_unknown_tenant_is_refused_and_creates_nothing(world):
+    import io
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from tenancy.models import Tenant
+
+    User.objects.create_user("alice")
+    with pytest.raises(CommandError, match="no tenant 'tenant-typo'"):
+        call_command("grant", "alice", "tenant-typo", "viewer", stdout=io.StringIO())
+    assert not Tenant.objects.filter(slug="tenant-typo").exists()

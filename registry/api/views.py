@@ -116,6 +116,8 @@ class TwinListView(ScopedView, generics.GenericAPIView):
             twin = writes.register_twin(spec, actor=self.actor())
         except writes.AlreadyExists as exc:
             raise Conflict(str(exc)) from None
+        except writes.UnknownTenant as exc:
+            raise FieldErrors([{"field": "tenant", "message": str(exc)}]) from None
         return twin_response(self, twin.id, status.HTTP_201_CREATED)
 
 
@@ -223,6 +225,8 @@ class ServiceListView(ServiceView):
                                               health=data["health"], actor=self.actor())
         except writes.AlreadyExists as exc:
             raise Conflict(str(exc)) from None
+        except writes.UnknownTenant as exc:
+            raise FieldErrors([{"field": "tenant", "message": str(exc)}]) from None
         return with_etag(Response(s.ServiceOut(service).data, status=status.HTTP_201_CREATED), service.revision)
 
 

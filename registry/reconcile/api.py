@@ -13,6 +13,8 @@ from typing import Any
 
 from django.db import transaction
 
+from tenancy.services import UnknownTenant, require_tenant
+
 from .. import events
 from ..documents import service_payload, twin_state
 from ..models import Service, Twin
@@ -20,7 +22,7 @@ from ..spec import FieldError, TwinSpec, validate_document
 from ..values import require_storable
 from .core import ScanReport, _apply_runtime, _create, _lock, _Plan, _retire, _update, merge_runtime
 
-__all__ = ["AlreadyExists", "FileOwned", "InvalidTwin", "StaleRevision", "register_twin", "patch_twin",
+__all__ = ["AlreadyExists", "UnknownTenant", "FileOwned", "InvalidTwin", "StaleRevision", "register_twin", "patch_twin",
            "delete_twin", "register_service", "update_service"]
 
 SPEC_FIELDS = ("name", "description", "metadata", "interfaces", "dependencies", "ui")
@@ -61,9 +63,14 @@ def _twin_for_write(twin_id: str, expected_revision: int | None) -> Twin:
 
 
 def register_twin(spec: TwinSpec, *, actor: str) -> Twin:
-    """Create a twin owned by the API; raises AlreadyExists if the id is taken by any twin."""
+    """Create a twin owned by the API; raises AlreadyExists if the id is taken by any twin.
+
+    Raises tenancy.services.UnknownTenant for a tenant that does not exist: unlike a
+    file, an API call never creates a tenant (a typo would make one).
+    """
     with transaction.atomic():
         _lock()
+        require_tenant(spec.tenant)
         if Twin.objects.filter(pk=spec.id).exists():
             raise AlreadyExists("twin", spec.id)
         plan = _Plan(ScanReport())
@@ -124,6 +131,8 @@ def register_service(*, service_id: str, category: str, tenant: str, interfaces:
                       "health": health})
     with transaction.atomic():
         _lock()
+        if tenant:
+            require_tenant(tenant)
         if Service.objects.filter(pk=service_id).exists():
             raise AlreadyExists("service", service_id)
         service = Service.objects.create(id=service_id, category=category, tenant=tenant, interfaces=interfaces,

@@ -4,7 +4,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from tenancy.models import Role
-from tenancy.services import grant
+from tenancy.services import UnknownTenant, grant
 from registry.spec import twin_schema
 
 from ._holders import holder
@@ -24,6 +24,9 @@ class Command(BaseCommand):
         pattern = twin_schema()["properties"]["tenant"]["pattern"]
         if not re.match(pattern, options["tenant"]):
             raise CommandError(f"{options['tenant']!r} is not a tenant slug (lowercase letters, digits and '-')")
-        obj = grant(options["tenant"], options["role"], twin_id=options["twin"],
-                    **holder(options["holder"], options["group"]))
+        try:
+            obj = grant(options["tenant"], options["role"], twin_id=options["twin"],
+                        **holder(options["holder"], options["group"]))
+        except UnknownTenant as exc:
+            raise CommandError(str(exc)) from None
         self.stdout.write(f"granted: {obj}")
