@@ -13,6 +13,7 @@ import secrets
 from pathlib import Path
 
 import environ
+from django.utils.functional import lazy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -46,7 +47,8 @@ def _secret_key() -> str:
         return key
 
 
-SECRET_KEY = _secret_key()
+# Read (and on a first start written) only when something signs: a read-only command writes nothing.
+SECRET_KEY = lazy(_secret_key, str)()
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
@@ -104,8 +106,8 @@ def _databases() -> dict:
     default_sqlite = f"sqlite:///{DATA_DIR / 'db.sqlite3'}"
     db = env.db_url("DATABASE_URL", default=default_sqlite)
     if db["ENGINE"] == "django.db.backends.sqlite3":
-        if db["NAME"] not in ("", ":memory:"):
-            Path(db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+        # Django's backend, making the database's folder on the first connection rather than here.
+        db["ENGINE"] = "polyglot_dtp.db.sqlite3"
         db.setdefault("OPTIONS", {}).update(
             {
                 # The web server, the watcher and the ingest service are

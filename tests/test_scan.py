@@ -308,3 +308,27 @@ def test_twins_outside_the_scanned_roots_are_left_alone(tmp_path, scan_cmd):
     scan_cmd(str(tmp_path / "one"))
     scan_cmd(str(tmp_path / "two"))
     assert sorted(Twin.objects.filter(status="active").values_list("id", flat=True)) == ["one", "two"]
+
+
+def test_check_without_a_database_writes_nothing_anywhere(tmp_path):
+    """Pointed at a SQLite file that does not exist (and no secret key), --check only reads."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    twins = tmp_path / "twins" / "x"
+    twins.mkdir(parents=True)
+    (twins / "twin.yaml").write_text("id: x-1\nname: X\ntenant: acme\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SECRET_KEY", "DATABASE_URL")}
+    env.update({"DTP_DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": f"sqlite:///{tmp_path}/nowhere/db.sqlite3",
+                "DTP_MODELS_ROOTS": ""})
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+
+    done = subprocess.run([sys.executable, "manage.py", "scan_twins", "--check", str(tmp_path / "twins")],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "validating the files only" in done.stdout
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before

@@ -41,9 +41,11 @@ def settings_in_subprocess(env: dict[str, str], expr: str) -> str:
 def test_sqlite_in_the_data_dir_is_the_default_and_a_secret_key_is_generated_once(tmp_path):
     engine = settings_in_subprocess({"DTP_DATA_DIR": str(tmp_path)},
                                     "settings.DATABASES['default']['ENGINE'], settings.DATABASES['default']['NAME']")
-    assert engine == f"django.db.backends.sqlite3 {tmp_path}/db.sqlite3"
+    assert engine == f"polyglot_dtp.db.sqlite3 {tmp_path}/db.sqlite3"  # Django's backend, folder made on connect
+    assert not (tmp_path / "secret_key").exists()  # reading settings writes nothing; the key is made when used
+    first = settings_in_subprocess({"DTP_DATA_DIR": str(tmp_path)}, "settings.SECRET_KEY")
     key = (tmp_path / "secret_key").read_text()
-    assert len(key) > 40
+    assert len(key) > 40 and first == key
     assert settings_in_subprocess({"DTP_DATA_DIR": str(tmp_path)}, "settings.SECRET_KEY") == key
 
 

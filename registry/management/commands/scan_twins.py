@@ -71,8 +71,12 @@ class Command(BaseCommand):
             sys.exit(1)
 
     def _registry_ready(self) -> bool:
+        """Whether a registry is there to compare with, asked without creating a database that is not."""
         from registry.models import Twin
 
+        exists = getattr(connection, "database_exists", None)
+        if exists is not None and not exists():
+            return False
         return Twin._meta.db_table in connection.introspection.table_names()
 
     def _validate_only(self, roots: list[str]) -> ScanReport:
