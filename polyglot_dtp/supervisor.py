@@ -18,6 +18,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from polyglot_dtp import runfile
+
 __all__ = ["Child", "default_children", "supervise", "web_argv", "broker_url"]
 
 STOP_GRACE_SECONDS = 10
@@ -159,7 +161,18 @@ def main() -> None:
         print(note, flush=True)
     print(f"polyglot-dtp: portal on http://localhost:{port}/, MQTT on {mqtt_url} (Ctrl-C stops everything)",
           flush=True)
-    sys.exit(supervise(default_children(host, port, mqtt_url, embedded_port, settings.DTP_TRUSTED_PROXIES)))
+    # Generated fleets (`python -m twins.fleet generate`) land in var/fleet: watched beside the twins roots.
+    fleet = runfile.fleet_root(settings.DATA_DIR)
+    fleet.mkdir(parents=True, exist_ok=True)
+    roots = list(dict.fromkeys([*settings.DTP_TWINS_ROOTS, str(fleet.resolve())]))
+    os.environ["DTP_TWINS_ROOTS"] = os.pathsep.join(roots)
+    info_path = settings.DATA_DIR / runfile.NAME
+    runfile.write(info_path, runfile.RunInfo(os.getpid(), mqtt_url, f"http://localhost:{port}/", roots))
+    try:
+        code = supervise(default_children(host, port, mqtt_url, embedded_port, settings.DTP_TRUSTED_PROXIES))
+    finally:
+        runfile.remove(info_path, os.getpid())
+    sys.exit(code)
 
 
 if __name__ == "__main__":

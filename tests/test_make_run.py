@@ -58,6 +58,28 @@ class Browser:
             return response.read().decode()
 
 
+def started_beside(env: dict[str, str], browser: Browser, end: float) -> None:
+    """A user's fleet, generated and run by hand in another terminal: no MQTT_URL, no twins roots given."""
+    by_hand = {k: v for k, v in env.items() if k not in ("MQTT_URL", "DTP_TWINS_ROOTS")}
+    generated = subprocess.run([sys.executable, "-m", "twins.fleet", "generate", "--machines", "2",
+                                "--interval", "0.5"], cwd=REPO, env=by_hand, capture_output=True, text=True,
+                               timeout=60)
+    assert generated.returncode == 0, generated.stderr
+    fleet = subprocess.Popen([sys.executable, "-m", "twins.fleet", "run", "--seed", "1"], cwd=REPO, env=by_hand,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        def receiving() -> list[str]:
+            body = browser.get("/api/registry/twins?tenant=acme-factory")
+            rows = json.loads(body)["results"] if body else []
+            return [t["id"] for t in rows if t["runtime"].get("liveness") == "receiving"]
+        while time.monotonic() < end and fleet.poll() is None and len(receiving()) < 2:
+            time.sleep(0.2)
+        assert len(receiving()) == 2, fleet.stderr.read() if fleet.poll() is not None else "fleet not received"
+    finally:
+        fleet.terminate()
+        fleet.wait(timeout=30)
+
+
 def test_the_portal_serves_the_sample_twins_and_ctrl_c_stops_every_process(tmp_path):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "MQTT_URL")}
@@ -103,12 +125,14 @@ def test_the_portal_serves_the_sample_twins_and_ctrl_c_stops_every_process(tmp_p
         assert liveness() == "receiving"
         children = children_of(group.pid)
         assert len(children) == 5, log_path.read_text()  # embedded broker, web, watcher, ingest, twin stacks
+        started_beside(env, browser, end)
         output = log_path.read_text()
         assert "MQTT on mqtt://127.0.0.1:" in output and "Traceback" not in output
 
         group.send_signal(signal.SIGINT)
         assert group.wait(timeout=30) == 0
         assert [pid for pid in children if alive(pid)] == []
+        assert not (tmp_path / "make-run.json").exists()  # what the stacks started beside it read is gone
     except Exception:
         print(log_path.read_text())  # what the process group said, for the failure report
         raise

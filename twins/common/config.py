@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from dataplane.mqtt import BrokerConfig, parse_mqtt_url
+from polyglot_dtp import runfile
 from twins.common.influx import InfluxSettings
 from twins.common.publisher import Backoff
 
-__all__ = ["ConfigError", "RunSettings", "env_float", "env_int", "env_port"]
+__all__ = ["ConfigError", "RunSettings", "mqtt_url", "env_float", "env_int", "env_port"]
 
 DEFAULT_INTERVAL = 5.0
+log = logging.getLogger("twins")
 
 
 class ConfigError(ValueError):
@@ -55,6 +58,18 @@ def env_port(environ: Mapping[str, str], name: str, default: int) -> int | None:
     return port
 
 
+def mqtt_url(environ: Mapping[str, str]) -> str:
+    """MQTT_URL; unset, the broker of a `make run` running beside us (polyglot_dtp.runfile); else the default."""
+    explicit = environ.get("MQTT_URL", "").strip()
+    if explicit:
+        return explicit
+    info = runfile.read(runfile.runfile_path(environ))
+    if info is not None:
+        log.info("MQTT_URL is not set: publishing to the broker of the running `make run`, %s", info.mqtt_url)
+        return info.mqtt_url
+    return ""
+
+
 @dataclass(frozen=True)
 class RunSettings:
     """How one stack runs: where it publishes, how often, with which seed, and its UI."""
@@ -73,7 +88,7 @@ class RunSettings:
     def from_env(cls, environ: Mapping[str, str], *, ui_port_env: str | None = None,
                  default_ui_port: int | None = None) -> RunSettings:
         try:
-            broker = parse_mqtt_url(environ.get("MQTT_URL", ""))
+            broker = parse_mqtt_url(mqtt_url(environ))
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
         backoff = Backoff(env_float(environ, "MQTT_RECONNECT_MIN_SEC", 0.5, positive=True),
