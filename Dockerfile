@@ -12,18 +12,11 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends build-essential \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-COPY pyproject.toml README.md ./
-COPY polyglot_dtp ./polyglot_dtp
-COPY registry ./registry
-COPY portal ./portal
-COPY tenancy ./tenancy
-COPY twins ./twins
-COPY bench ./bench
-# Install the project to pull in its dependencies, then remove the project itself: the code
-# runs from /app (settings resolve twins/ and data-storage/ relative to the source tree).
+# Exactly the pinned, hash-checked dependencies of requirements.lock (`make lock` writes it); the
+# project's own code runs from /app (settings resolve twins/ and data-storage/ from the source tree).
+COPY requirements.lock ./
 RUN python -m venv /opt/venv \
- && /opt/venv/bin/pip install /src \
- && /opt/venv/bin/pip uninstall -y polyglot-dtp
+ && /opt/venv/bin/pip install --require-hashes --no-deps -r requirements.lock
 
 FROM ${PYTHON_IMAGE} AS runtime
 ENV PATH=/opt/venv/bin:$PATH \

@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 TEST_POSTGRES_URL ?= $(or $(DTP_TEST_POSTGRES_URL),postgres://postgres@127.0.0.1:5432/postgres)
 PYTEST_ARGS ?=
 
-.PHONY: help run test test-sqlite test-postgres scan check bench clean up down logs smoke lint
+.PHONY: help run test test-sqlite test-postgres scan check bench clean up down logs smoke lint lock
 
 help:
 	@echo "make run    - serve the portal with the sample twins on http://localhost:8000"
@@ -22,6 +22,7 @@ help:
 	@echo "make logs   - follow the compose stack's logs"
 	@echo "make smoke  - write to each store of the running compose stack and print a summary"
 	@echo "make lint   - validate compose, k8s, Dockerfile and .env.example offline; byte-compile"
+	@echo "make lock   - pin the runtime dependencies with hashes (requirements.lock, the image installs it)"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -86,3 +87,11 @@ lint: $(STAMP)
 	@if command -v npm >/dev/null 2>&1; then npm install --prefix tests/deploy --no-audit --no-fund --silent; fi
 	$(PY) -m pytest tests/test_deploy.py $(PYTEST_ARGS)
 	$(PY) -m compileall -q polyglot_dtp registry portal tenancy twins bench tests manage.py
+
+# The container image installs exactly these pins (with hashes); regenerate after changing pyproject.toml's
+# dependencies. pip-tools is the usual tool for this; it runs in a virtualenv of its own.
+lock:
+	$(PYTHON) -m venv var/lock-venv
+	var/lock-venv/bin/pip install --quiet "pip-tools>=7.4,<8"
+	var/lock-venv/bin/pip-compile --quiet --generate-hashes --strip-extras --no-emit-index-url \
+	  --no-emit-find-links --output-file requirements.lock pyproject.toml

@@ -16,6 +16,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -639,6 +640,35 @@ def test_the_dockerfile_check_catches_root_single_stage_and_compilers():
     assert any("USER" in p for p in problems) and any("build tools" in p for p in problems)
     assert any("not a slim" in p for p in dockerfile_problems(
         "FROM python:3.11 AS b\nFROM python:3.11\nCOPY --from=b /a /a\nUSER 1000\n"))
+
+
+def lock_pins() -> dict[str, tuple[str, list[str]]]:
+    """requirements.lock as {normalised name: (version, hashes)}."""
+    pins: dict[str, tuple[str, list[str]]] = {}
+    for block in re.split(r"\n(?=[A-Za-z0-9])", (REPO / "requirements.lock").read_text()):
+        match = re.match(r"([A-Za-z0-9._-]+)==([^\s\\;]+)", block)
+        if match:
+            name = re.sub(r"[-_.]+", "-", match.group(1)).lower()
+            pins[name] = (match.group(2), re.findall(r"--hash=sha256:([0-9a-f]{64})", block))
+    return pins
+
+
+def test_the_image_installs_exactly_the_locked_pins_with_hashes():
+    from packaging.requirements import Requirement
+
+    dockerfile = re.sub(r"\\\n", " ", (REPO / "Dockerfile").read_text())
+    assert re.search(r"pip install --require-hashes --no-deps -r requirements\.lock", dockerfile)
+    text = (REPO / "requirements.lock").read_text()
+    assert "file://" not in text and "--find-links" not in text and "--index-url" not in text
+    pins = lock_pins()
+    assert pins and all(hashes for _version, hashes in pins.values())
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    for line in project:  # every runtime dependency is pinned, at a version its specifier allows
+        req = Requirement(line)
+        name = re.sub(r"[-_.]+", "-", req.name).lower()
+        assert name in pins, f"{req.name} is not in requirements.lock: run `make lock`"
+        assert req.specifier.contains(pins[name][0], prereleases=True), (
+            f"requirements.lock pins {req.name}=={pins[name][0]}, outside {req.specifier}: run `make lock`")
 
 
 def test_the_image_leaves_local_secrets_and_virtualenvs_out():
