@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from .scanner import FileRules, ScanRootError, UnreadableFile, read_regular_file
+from .scanner import FileRules, ScanRootError, UnreadableFile, read_regular_file, walk_folders
 
 __all__ = ["MODEL_SUFFIX", "MAX_MODEL_BYTES", "ModelFile", "ModelRootError", "find_model_files", "read_model_files",
            "model_roots_beside"]
@@ -52,21 +52,7 @@ def model_roots_beside(twin_roots: Sequence[str]) -> list[str]:
 def find_model_files(roots: Sequence[str]) -> Iterator[str]:
     """Yield absolute paths of *.json files under `roots`, in a stable order, each real folder once."""
     for root in roots:
-        root = os.path.abspath(root)
-        if not os.path.isdir(root):
-            raise ModelRootError(f"models root {root} does not exist or is not a folder; "
-                                 "fix DTP_MODELS_ROOTS or create the folder")
-        visited: set[tuple[int, int]] = set()
-        for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
-            try:
-                st = os.stat(dirpath)
-            except OSError:
-                dirnames[:] = []
-                continue
-            if (st.st_dev, st.st_ino) in visited:
-                dirnames[:] = []
-                continue
-            visited.add((st.st_dev, st.st_ino))
+        for dirpath, dirnames, filenames in walk_folders(root, "models root", "DTP_MODELS_ROOTS", ModelRootError):
             dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in _SKIP_DIRS)
             for name in sorted(filenames):
                 if name.endswith(MODEL_SUFFIX) and not name.startswith("."):

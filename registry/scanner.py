@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from .spec import DEFAULT_MAX_BYTES, ParsedSpec, SpecError, parse_spec
 
 __all__ = ["FileRules", "TWIN_SPECS", "SPEC_NAMES", "ScanRootError", "UnreadableFile", "ScannedFile", "Scan", "find_spec_files",
-           "read_regular_file", "scan"]
+           "read_regular_file", "scan", "walk_folders"]
 
 SPEC_NAMES = ("twin.yaml", "twin.yml")
 _SKIP_DIRS = {"node_modules", "__pycache__", "site-packages"}
@@ -77,21 +77,7 @@ def find_spec_files(roots: Sequence[str]) -> Iterator[str]:
     """
     real_roots = [os.path.realpath(r) for r in roots]
     for root in roots:
-        root = os.path.abspath(root)
-        if not os.path.isdir(root):
-            raise ScanRootError(f"twins root {root} does not exist or is not a folder; "
-                                "fix DTP_TWINS_ROOTS or create the folder")
-        visited: set[tuple[int, int]] = set()
-        for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
-            try:
-                st = os.stat(dirpath)
-            except OSError:
-                dirnames[:] = []
-                continue
-            if (st.st_dev, st.st_ino) in visited:
-                dirnames[:] = []
-                continue
-            visited.add((st.st_dev, st.st_ino))
+        for dirpath, dirnames, filenames in walk_folders(root, "twins root", "DTP_TWINS_ROOTS"):
             yield from sorted(os.path.join(dirpath, n) for n in filenames if n in SPEC_NAMES)
             keep = []
             for d in sorted(dirnames):
@@ -105,6 +91,30 @@ def find_spec_files(roots: Sequence[str]) -> Iterator[str]:
                 elif not _is_virtualenv(path):
                     keep.append(d)
             dirnames[:] = keep
+
+
+def walk_folders(root: str, what: str, setting: str,
+                 error: type[ScanRootError] = ScanRootError) -> Iterator[tuple[str, list[str], list[str]]]:
+    """os.walk of a root, following folder links but entering each real folder once (no loops).
+
+    The caller prunes `dirnames` in place as with os.walk. A missing root is a
+    ScanRootError (or `error`) naming `setting`: scanning it would wrongly retire all it held.
+    """
+    root = os.path.abspath(root)
+    if not os.path.isdir(root):
+        raise error(f"{what} {root} does not exist or is not a folder; fix {setting} or create the folder")
+    visited: set[tuple[int, int]] = set()
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        try:
+            st = os.stat(dirpath)
+        except OSError:
+            dirnames[:] = []
+            continue
+        if (st.st_dev, st.st_ino) in visited:
+            dirnames[:] = []
+            continue
+        visited.add((st.st_dev, st.st_ino))
+        yield dirpath, dirnames, filenames
 
 
 def _kind(mode: int) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,18 +22,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.server import free_port, stop, wait_until
+from tests.browser.server import accepts, free_port, stop, wait_until
 from tests.conftest import require_service
 
 __all__ = ["Server", "victoria_metrics", "s3_server", "falkordb_server", "mosquitto", "falkordb_binary"]
 
-
-def _port_open(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-            return True
-    except OSError:
-        return False
 
 
 @dataclass
@@ -52,7 +44,7 @@ class Server:
         self.proc = subprocess.Popen(self.argv_for(self.port, self.folder), stdout=log, stderr=log,
                                      cwd=self.folder)
         log.close()
-        wait_until(lambda: _port_open(self.port) or self.proc.poll() is not None, timeout=30,
+        wait_until(lambda: accepts(self.port) or self.proc.poll() is not None, timeout=30,
                    what=f"{self.name} on port {self.port}")
         if self.proc.poll() is not None:
             raise RuntimeError(f"{self.name} exited: {(self.folder / f'{self.name}.log').read_text()[-2000:]}")
@@ -60,7 +52,7 @@ class Server:
 
     def stop(self) -> None:
         stop(self.proc)
-        wait_until(lambda: not _port_open(self.port), timeout=10, what=f"{self.name} to stop")
+        wait_until(lambda: not accepts(self.port), timeout=10, what=f"{self.name} to stop")
 
     def remove(self) -> None:
         self.stop()
@@ -132,7 +124,7 @@ def falkordb_server() -> Iterator[Server]:
 @pytest.fixture
 def mosquitto() -> str:
     """The local broker's URL (Mosquitto on 127.0.0.1:1883)."""
-    if not _port_open(1883):
+    if not accepts(1883):
         require_service("no MQTT broker answers on 127.0.0.1:1883 (start mosquitto)")
     return "mqtt://127.0.0.1:1883"
 

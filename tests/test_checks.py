@@ -17,16 +17,9 @@ from django.test import override_settings
 
 from polyglot_dtp import checks
 from portal import health
-from tests.browser.server import free_port, wait_until
+from tests.browser.server import accepts, free_port, wait_until
 from tests.conftest import REPO, require_service
 
-
-def _accepts(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
 
 
 @pytest.fixture
@@ -43,7 +36,7 @@ def mosquitto_with_password(tmp_path: Path) -> Iterator[int]:
     broker = subprocess.Popen(["mosquitto", "-c", str(tmp_path / "m.conf")],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_until(lambda: broker.poll() is not None or _accepts(port), timeout=10, what="mosquitto")
+        wait_until(lambda: broker.poll() is not None or accepts(port), timeout=10, what="mosquitto")
         assert broker.poll() is None, "mosquitto did not start"
         yield port
     finally:
@@ -60,7 +53,7 @@ def redis_with_password() -> Iterator[int]:
                                "--appendonly", "no", "--requirepass", "s3cret"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_until(lambda: server.poll() is not None or _accepts(port), timeout=10, what="redis-server")
+        wait_until(lambda: server.poll() is not None or accepts(port), timeout=10, what="redis-server")
         yield port
     finally:
         server.terminate()

@@ -13,7 +13,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tomllib
@@ -26,7 +25,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from tests.browser.server import free_port, wait_until  # the suite's port and polling helpers
+from tests.browser.server import accepts, free_port, wait_until  # the suite's port and polling helpers
 from tests.conftest import REPO, require_service
 
 DEPLOY_DATA = REPO / "tests" / "deploy"
@@ -747,17 +746,10 @@ def test_mosquitto_starts_with_the_shipped_configuration(tmp_path):
     broker = subprocess.Popen(["mosquitto", "-c", str(tmp_path / "mosquitto.conf")],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        wait_until(lambda: broker.poll() is not None or _accepts(port), timeout=10, what="mosquitto")
+        wait_until(lambda: broker.poll() is not None or accepts(port), timeout=10, what="mosquitto")
         assert broker.poll() is None, f"mosquitto refused the configuration:\n{broker.stdout.read()}"
     finally:
         broker.terminate()
         broker.wait(timeout=10)
         broker.stdout.close()
 
-
-def _accepts(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False

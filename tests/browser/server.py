@@ -13,9 +13,18 @@ from pathlib import Path
 from bench.servers import free_port, stop
 from polyglot_dtp.supervisor import web_argv
 
-__all__ = ["AsgiServer", "SseClient", "SseEvent", "free_port", "stop", "wait_until"]
+__all__ = ["AsgiServer", "SseClient", "SseEvent", "accepts", "free_port", "stop", "wait_until"]
 
 REPO = Path(__file__).resolve().parents[2]
+
+
+def accepts(port: int, host: str = "127.0.0.1", timeout: float = 0.5) -> bool:
+    """Whether something listens on the port (a server a test started is up)."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
 
 
 def wait_until(predicate, timeout: float = 30.0, what: str = "condition"):
