@@ -142,9 +142,21 @@
     old.replaceChildren.apply(old, Array.prototype.slice.call(fresh.childNodes));
   }
 
+  // Filter forms are plain GET forms; empty fields are left out of the URL so it stays short to share.
+  function cleanGet(form) {
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var u = new URLSearchParams();
+      new FormData(form).forEach(function (v, k) { if (String(v).trim()) u.append(k, String(v).trim()); });
+      var q = u.toString();
+      location.assign(form.action + (q ? "?" + q : ""));
+    });
+  }
+
   on("health.update", applyHealth);
   window.DTP = { on: on, fragment: fragment, swap: swap, times: times };
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll('form[role="search"][method="get"]').forEach(cleanGet);
     times();
     setInterval(function () { if (!document.hidden) times(); }, 1000);
     if (document.body.dataset.streamUrl) connect();  // the sign-in page has no stream
