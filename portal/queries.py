@@ -48,6 +48,13 @@ class SignalValue:
     value: float | None = None
     time: datetime | None = None
 
+    @property
+    def shown(self) -> str:
+        """At most three decimals, no trailing zeros: 21.25, 3, -0.5."""
+        if self.value is None:
+            return "–"
+        return ("%.3f" % self.value).rstrip("0").rstrip(".") or "0"
+
 
 @dataclass(frozen=True)
 class Card:
