@@ -110,14 +110,9 @@
   DTP.on("twin.delete", function (p) { if (groups()) onTwin(p.id, p); });
   DTP.on("spec.error", specError);
   document.addEventListener("DOMContentLoaded", function () {
-    var form = $("#filters");
-    if (form) {
-      // A chosen option applies at once; the search box applies on Enter or the button (a plain GET form:
-      // the filters are the URL). No inline handlers: the CSP forbids them.
-      $$("select", form).forEach(function (s) { s.addEventListener("change", function () { form.requestSubmit(); }); });
-      var reload = $("#offpage a");
-      if (reload) reload.setAttribute("href", location.href);
-    }
+    // The filters are a plain GET form (live.js applies them); the notice reloads this very page.
+    var reload = $("#offpage a");
+    if (reload) reload.setAttribute("href", location.href);
     if (groups()) setInterval(refreshValues, VALUES_EVERY);
   });
 })();

@@ -143,7 +143,11 @@
   }
 
   // Filter forms are plain GET forms; empty fields are left out of the URL so it stays short to share.
+  // A chosen option or a ticked box applies at once; text applies on Enter or the button.
   function cleanGet(form) {
+    form.querySelectorAll("select, input[type=checkbox]").forEach(function (el) {
+      el.addEventListener("change", function () { form.requestSubmit(); });
+    });
     form.addEventListener("submit", function (e) {
       e.preventDefault();
       var u = new URLSearchParams();
