@@ -1,6 +1,7 @@
 /* Home and spec-errors pages: the cards (or rows) on this page follow the stream; the rest of the
    twins are a page away. Cards are rendered by the server only: a changed twin's card is fetched
-   from /cards/ (the same template as the page), its values from /cards/values/ every few seconds. */
+   from /cards/ (the same template as the page), its values from /cards/values/ every few seconds;
+   the spec-errors panel from the errors page. */
 (function () {
   "use strict";
   var $ = function (sel, root) { return (root || document).querySelector(sel); };
@@ -84,26 +85,17 @@
     });
   }
 
-  function specError(p) {
-    var list = $("#spec-error-list");
-    if (!list) return;
-    $$('li[data-path="' + esc(p.path) + '"]', list).forEach(function (li) { li.remove(); });
-    (p.errors || []).forEach(function (e) {
-      var li = document.createElement("li");
-      li.dataset.path = p.path;
-      var code = document.createElement("code");
-      code.textContent = p.path + ":" + e.line + ":" + e.column;
-      var msg = document.createElement("span");
-      msg.textContent = e.message;
-      li.appendChild(code);
-      li.appendChild(document.createTextNode(" "));
-      li.appendChild(msg);
-      list.appendChild(li);
+  // The spec-errors panel is the server's too: a spec.error refetches the errors page and takes its panel.
+  function specError() {
+    var panel = $("#spec-errors");
+    if (!panel) return;
+    DTP.fragment(panel.dataset.url).then(function (frag) {
+      var fresh = frag && $("#spec-errors", frag);
+      if (!fresh) return;
+      DTP.swap(panel, fresh);
+      var ok = $("#no-errors");
+      if (ok) ok.classList.toggle("hidden", !!$("li", panel));
     });
-    var any = !!$("li", list);
-    $("#spec-errors").classList.toggle("hidden", !any);
-    var ok = $("#no-errors");
-    if (ok) ok.classList.toggle("hidden", any);
   }
 
   DTP.on("twin.update", function (p) { if (p.twin && groups()) onTwin(p.twin.id, p); });
