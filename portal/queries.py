@@ -159,12 +159,14 @@ def tenant_choices(scope: Access) -> list[str]:
 
 
 def _options(scope: Access) -> tuple[list[str], list[str], list[str]]:
-    """The choices of the filter form: tenants, statuses and domains among the visible twins."""
-    visible = Twin.objects.visible_to(scope).order_by()
-    tenants = tenant_choices(scope)
-    statuses = sorted(set(visible.values_list("status", flat=True).distinct()) | {"active", "deprecated"})
-    domains = sorted({d for row in visible.values_list("domains", flat=True).distinct() for d in row.split("|") if d})
-    return tenants, statuses, domains
+    """The choices of the filter form: tenants, statuses and domains among the visible twins (one query)."""
+    rows = Twin.objects.visible_to(scope).order_by().values_list("tenant", "status", "domains").distinct()
+    tenants, statuses, domains = set(), {"active", "deprecated"}, set()
+    for tenant, status, packed in rows:
+        tenants.add(tenant)
+        statuses.add(status)
+        domains.update(d for d in packed.split("|") if d)
+    return sorted(tenants), sorted(statuses), sorted(domains)
 
 
 def home_page(scope: Access, params: Mapping[str, str]) -> HomePage:

@@ -7,26 +7,18 @@ the API, the portal and the stream cannot scope differently.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from itertools import groupby
 from typing import Any
 
 import jsonpatch
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from tenancy.access import Access
 
 from .models import Dependency, PortalEvent, Service, SpecFileError, Stream, Twin, UpdateCmd
 
-__all__ = ["TenantCards", "portal_cards", "twins_for", "twin_for", "dependents_of", "history_of", "twin_at",
-           "events_for", "spec_errors_for", "services_for", "heartbeat_filter", "EVENT_SOURCES"]
-
-
-@dataclass(frozen=True)
-class TenantCards:
-    tenant: str
-    twins: list[Twin]
+__all__ = ["twins_for", "twin_for", "dependents_of", "history_of", "twin_at",
+           "events_for", "spec_errors_for", "services_for", "EVENT_SOURCES"]
 
 
 def twins_for(access: Access) -> QuerySet[Twin]:
@@ -46,17 +38,6 @@ def twin_for(access: Access, twin_id: str) -> Twin:
 def dependents_of(access: Access, twin_id: str) -> list[dict[str, str]]:
     rows = Dependency.objects.filter(target=twin_id, twin__in=Twin.objects.visible_to(access))
     return [{"id": r.twin_id, "kind": r.kind} for r in rows.order_by("twin_id", "kind")]
-
-
-def portal_cards(access: Access) -> list[TenantCards]:
-    """The visible twins with their card and stream count, grouped by tenant (one query)."""
-    twins = (
-        Twin.objects.visible_to(access)
-        .select_related("ui")
-        .annotate(stream_count=Count("streams"))
-        .order_by("tenant", "name", "id")
-    )
-    return [TenantCards(tenant, list(items)) for tenant, items in groupby(twins, key=lambda t: t.tenant)]
 
 
 def history_of(twin: Twin) -> QuerySet[UpdateCmd]:
@@ -80,11 +61,6 @@ EVENT_SOURCES = {
     "api": Q(payload__twin__source="api") & ~Q(payload__action="runtime"),
     "runtime": Q(payload__action="runtime"),
 }
-
-
-def heartbeat_filter() -> Q:
-    """The ingest's `last_seen`-only updates: many per minute, and nothing a reader of the log wants by default."""
-    return Q(etype="twin.update", payload__runtime_changed=["last_seen"])
 
 
 def events_for(access: Access, *, since: int = 0, tenants: list[str] | None = None, twin: str = "",
