@@ -58,3 +58,29 @@ def test_the_sign_in_page_opens_no_stream_and_the_favicon_is_served(page, portal
     expect(page.locator("#conn")).to_have_attribute("data-state", "connected", timeout=WAIT)
     assert [u for u in streams if "/accounts/" in u or u.rstrip("/") == portal.url] == []
     assert any("/api/portal/stream" in u for u in streams)
+
+
+CONTRAST = """() => {
+  const lum = (rgb) => {
+    const [r, g, b] = rgb.match(/[\\d.]+/g).slice(0, 3).map(Number).map((v) => {
+      v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  return [...document.querySelectorAll(".hb")].map((b) => {
+    const word = getComputedStyle(b.querySelector("em")).color, bg = getComputedStyle(b).backgroundColor;
+    const [hi, lo] = [lum(word), lum(bg)].sort((x, y) => y - x);
+    return [b.dataset.badge, b.className, (hi + 0.05) / (lo + 0.05)];
+  });
+}"""
+
+
+def test_badge_state_words_are_readable_and_pages_have_a_heading(page, portal):
+    page.goto(portal.url + "/")
+    for state in ("ok", "warn", "down", "off", "info"):  # every state a badge can take, as the page styles it
+        page.evaluate("s => document.querySelector('[data-badge=db]').className = 'hb hb-' + s", state)
+        for key, classes, ratio in page.evaluate(CONTRAST):
+            assert ratio >= 4.5, (key, classes, round(ratio, 2))
+    expect(page.locator("h1")).to_have_text("Twins")
+    page.goto(portal.url + "/events/")
+    expect(page.locator("h1")).to_contain_text("Event log")
+    expect(page.locator("div[aria-label]")).to_have_count(0)
