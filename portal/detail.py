@@ -19,7 +19,6 @@ from registry.scanner import UnreadableFile, read_regular_file
 from tenancy.access import Access
 
 from .queries import Card, card_of
-from .values import latest_values
 
 __all__ = ["TwinDetail", "HistoryEntry", "SpecText", "twin_detail", "twin_visible", "spec_text"]
 
@@ -110,7 +109,7 @@ def twin_detail(twin_id: str, scope: Access, limit: int = 30) -> TwinDetail | No
     dependents = [Dependent(r["id"], names.get(r["id"], r["id"]), r["kind"]) for r in rows]
     events = list(selectors.events_for(scope, twin=twin_id).order_by("-id")[:limit])
     return TwinDetail(
-        twin=twin, card=card_of(twin, latest_values([twin.id])), streams=list(twin.streams.all()),
+        twin=twin, card=card_of(twin), streams=list(twin.streams.all()),
         static=[(d, d in known) for d in deps.get("static", [])],
         dynamic=[(d, d in known) for d in deps.get("dynamic", [])],
         dependents=dependents, events=events, history=_history(twin, limit), spec=spec_text(twin),
