@@ -109,3 +109,13 @@ def test_every_page_has_an_icon_and_no_labelled_plain_div(client, twins):
 def test_the_api_docs_link_back_to_the_portal(client):
     html = client.get("/api/docs/").content.decode()
     assert 'href="/">← Back to the portal</a>' in html and "swagger-ui" in html
+
+
+def test_the_portal_never_scopes_a_query_itself():
+    """Scoping is the querysets' visible_to (registry.models) and registry.selectors: one place, as the API."""
+    from pathlib import Path
+
+    portal = Path(__file__).resolve().parents[1] / "portal"
+    scoping = [f"{p.name}:{n}" for p in portal.rglob("*.py") for n, line in enumerate(p.read_text().splitlines(), 1)
+               if "twin_filter(" in line or "tenant_filter(" in line]
+    assert scoping == []
