@@ -48,8 +48,11 @@ def _page(request: HttpRequest, template: str, context: dict) -> HttpResponse:
     """Every page: the header badges and one stream URL that resumes from this render."""
     channels = stream_channels(request)
     params = {"lastEventId": start_cursor(channels)}
-    if request.GET.get("tenant"):
-        params["tenant"] = request.GET["tenant"]
+    tenants = [t for t in request.GET.get("tenant", "").split(",") if t]
+    # A page filtered to tenants narrows its stream to them; a shared URL naming a tenant this reader
+    # cannot see keeps the default stream (asking for it would be refused, and the page would retry forever).
+    if tenants and all(_scope(request).sees_tenant(t) for t in tenants):
+        params["tenant"] = ",".join(tenants)
     context.update({"health": health.snapshot(),
                     "stream_url": reverse("portal-stream") + "?" + urlencode(params)})
     return render(request, template, context)

@@ -119,3 +119,17 @@ def test_the_portal_never_scopes_a_query_itself():
     scoping = [f"{p.name}:{n}" for p in portal.rglob("*.py") for n, line in enumerate(p.read_text().splitlines(), 1)
                if "twin_filter(" in line or "tenant_filter(" in line]
     assert scoping == []
+
+
+def test_a_page_filtered_to_a_tenant_streams_it_unless_the_reader_cannot_see_it(twins, django_user_model):
+    from tenancy.services import grant
+
+    viewer = django_user_model.objects.create_user("viewer", password="x")
+    grant("acme", "viewer", user=viewer)
+    client = Client()
+    client.force_login(viewer)
+
+    assert "tenant=acme" in re.search(r'data-stream-url="([^"]+)"', client.get("/?tenant=acme").content.decode())[1]
+    foreign = client.get("/?tenant=globex").content.decode()
+    assert "tenant=" not in re.search(r'data-stream-url="([^"]+)"', foreign)[1]
+    assert 'data-twin-id="hvac-1"' not in foreign and "No twins match these filters" in foreign
