@@ -19,6 +19,7 @@ from tenancy.access import Access
 __all__ = ["EventFilters", "EventRow", "event_filters", "recent_events", "event_subject", "EVENT_TYPES"]
 
 EVENT_TYPES = ["twin.update", "twin.delete", "twin.alert", "service.update", "spec.error"]
+LIMIT = 200
 SOURCES = {"file": "twin files", "api": "REST API", "runtime": "running systems"}
 
 
@@ -63,11 +64,15 @@ def event_subject(payload: dict[str, Any]) -> str:
                or (service.get("id") if isinstance(service, dict) else service) or "")
 
 
-def recent_events(scope: Access, filters: EventFilters, *, after: int = 0, limit: int = 200) -> list[EventRow]:
-    """The newest `limit` matching events (after `after`: what a live page has not shown yet)."""
+def recent_events(scope: Access, filters: EventFilters, *, after: int = 0, before: int = 0,
+                  limit: int = LIMIT) -> list[EventRow]:
+    """The newest `limit` matching events after `after` (what a live page has not shown yet) and, with
+    `before`, older than that id (the next page back)."""
     qs = selectors.events_for(scope, since=after, tenants=[filters.tenant] if filters.tenant else None,
                               twin=filters.twin, etype=filters.etype, source=filters.source,
                               heartbeats=filters.heartbeats)
+    if before:
+        qs = qs.filter(id__lt=before)
     return [EventRow(e, event_subject(e.payload),
                      list(e.payload.get("runtime_changed") or e.payload.get("changed") or []))
             for e in qs.order_by("-id")[:limit]]

@@ -187,7 +187,8 @@ def home_page(scope: Access, params: Mapping[str, str]) -> HomePage:
         first=page.start_index(), last=page.end_index(),
         prev_query=_query(filters, view, page.number - 1) if page.has_previous() else "",
         next_query=_query(filters, view, page.number + 1) if page.has_next() else "",
-        view_queries={v: _query(filters, v) for v in VIEWS}, clear_query=_query({}, view), tenants=tenants, statuses=statuses, domains=domains)
+        view_queries={v: _query(filters, v) for v in VIEWS}, clear_query=_query({}, view),
+        tenants=tenants, statuses=statuses, domains=domains)
 
 
 def cards_for(scope: Access, twin_ids: Sequence[str]) -> list[Card]:

@@ -121,20 +121,29 @@ def events(request: HttpRequest) -> HttpResponse:
     scope = _scope(request)
     filters = eventlog.event_filters(request.GET)
     tenants = sorted(set(queries.tenant_choices(scope)) | ({filters.tenant} if filters.tenant else set()))
+    before = _int(request.GET.get("before"))
+    rows = eventlog.recent_events(scope, filters, before=before)
+    older = ""
+    if len(rows) == eventlog.LIMIT:
+        older = "?" + "&".join(q for q in (filters.query(), f"before={rows[-1].event.id}") if q)
     return _page(request, "portal/events.html", {
-        "events": eventlog.recent_events(scope, filters), "f": filters, "tenants": tenants,
+        "events": rows, "f": filters, "tenants": tenants, "before": before, "older": older,
         "types": eventlog.EVENT_TYPES, "sources": eventlog.SOURCES, "page": "events"})
+
+
+def _int(raw: str | None) -> int:
+    try:
+        return max(0, int(raw or 0))
+    except ValueError:
+        return 0
 
 
 @signed_in
 @require_GET
 def event_rows(request: HttpRequest) -> HttpResponse:
     """Rows newer than `after` that match the page's filters, rendered as the page renders them."""
-    try:
-        after = max(0, int(request.GET.get("after", "0")))
-    except ValueError:
-        after = 0
-    rows = eventlog.recent_events(_scope(request), eventlog.event_filters(request.GET), after=after)
+    rows = eventlog.recent_events(_scope(request), eventlog.event_filters(request.GET),
+                                  after=_int(request.GET.get("after")))
     return render(request, "portal/_event_rows.html", {"events": rows})
 
 

@@ -133,3 +133,18 @@ def test_a_page_filtered_to_a_tenant_streams_it_unless_the_reader_cannot_see_it(
     foreign = client.get("/?tenant=globex").content.decode()
     assert "tenant=" not in re.search(r'data-stream-url="([^"]+)"', foreign)[1]
     assert 'data-twin-id="hvac-1"' not in foreign and "No twins match these filters" in foreign
+
+
+def test_the_event_log_pages_back_through_older_events(client, twins):
+    from portal import eventlog
+
+    for n in range(eventlog.LIMIT + 5):
+        update_runtime("lift-001", {"counter": n}, source="test")
+    html = client.get("/events/?twin=lift-001").content.decode()
+    newest = event_ids(html)
+    assert len(newest) == eventlog.LIMIT
+    older = re.search(r'<a rel="next" href="([^"]+)">Older', html)[1].replace("&amp;", "&")
+    assert older == f"?twin=lift-001&before={newest[-1]}"
+    rest = event_ids(client.get(f"/events/{older}").content.decode())
+    assert rest == stored(twin_id="lift-001", id__lt=newest[-1])
+    assert len(newest) + len(rest) == len(stored(twin_id="lift-001"))

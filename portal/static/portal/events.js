@@ -26,7 +26,9 @@
   }
 
   DTP.on("*", function (p) {
-    if (!p.event || !document.getElementById("event-rows")) return;  // health badges are not stored events
+    var body = document.getElementById("event-rows");
+    // Health badges are not stored events; a page of older events does not take new ones.
+    if (!p.event || !body || !body.dataset.rowsUrl) return;
     if (!timer) timer = setTimeout(refresh, 150);
   });
 })();
