@@ -1,4 +1,4 @@
-"""`python -m bench.browser URL`: a headless Chromium holding the portal's home page open.
+"""`python -m bench.browser URL`: a headless Chromium holding a portal home page (URL, filters included) open.
 
 It runs as a process of its own (Playwright's event loop stays out of the Django process that
 measures). A MutationObserver on the cards records, on the page's clock (epoch milliseconds, the
@@ -42,7 +42,7 @@ def main() -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto(url + "/", timeout=180_000)
+        page.goto(url, timeout=180_000)
         page.wait_for_selector('#conn[data-state="connected"]', timeout=180_000)
         page.evaluate(OBSERVE)
         print("ready", flush=True)

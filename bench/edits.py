@@ -138,7 +138,8 @@ def measure_edits(root: Path, twin_paths: dict[str, Path], quick: bool, row: Cal
         print(f"  web server and watcher up in {time.monotonic() - t0:.1f} s", file=sys.stderr, flush=True)
         sse = SseReader(web.port)
         sse.start()
-        page = Browser(web.url) if browser.available() else None
+        # The home page shows a page of twins: the browser opens the one listing the edited twins.
+        page = Browser(f"{web.url}/?id={','.join(targets)}") if browser.available() else None
         print(f"  portal open in the browser after {time.monotonic() - t0:.1f} s", file=sys.stderr, flush=True)
         try:
             rng = random.Random(size)

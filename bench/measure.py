@@ -115,8 +115,8 @@ def _progress(message: str) -> None:
 
 def measure_live(size: int, fanout: tuple[int, ...], quick: bool, row) -> None:
     """The benchmarks that need real processes, on one tree of `size` twins: peak memory of a cold
-    scan, the REST API, edits followed to the browser, SSE fan-out."""
-    from bench import api, edits, fanout as fan, peak
+    scan, the REST API, the portal's home page, edits followed to the browser, SSE fan-out."""
+    from bench import api, edits, fanout as fan, peak, portal
     from bench.gen import generate
     from bench.servers import WebServer, server_env
     from registry.models import Twin
@@ -134,6 +134,8 @@ def measure_live(size: int, fanout: tuple[int, ...], quick: bool, row) -> None:
         _progress("REST API")
         with WebServer(server_env()) as web:
             api.measure_api(web.url, token, tenants, twin_ids, quick, row, size)
+            _progress("the portal's home page")
+            portal.measure_home(web.url, "bench", token, quick, row, size)
         _progress("edits to the watcher, the stream and the browser")
         edits.measure_edits(root, {p.parent.name: p for p in paths}, quick, row, size)
         if fanout:

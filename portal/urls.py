@@ -5,11 +5,16 @@ from . import models_views, views
 app_name = "portal"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("cards/", views.cards, name="cards"),
+    path("cards/values/", views.card_values, name="card-values"),
     path("twins/<str:twin_id>/", views.twin, name="twin"),
+    path("twins/<str:twin_id>/charts/", views.twin_charts, name="twin-charts"),
     path("twins/<str:twin_id>/observations.json", views.twin_observations, name="twin-observations"),
     path("events/", views.events, name="events"),
+    path("events/rows/", views.event_rows, name="event-rows"),
     path("errors/", views.errors, name="errors"),
     path("models/", models_views.models_page, name="models"),
     path("account/tokens/", views.tokens, name="tokens"),
     path("api/portal/health", views.health_json, name="health"),
+    path("favicon.ico", views.favicon, name="favicon"),
 ]

@@ -1,4 +1,8 @@
-"""Portal pages: thin views over portal.queries, scoped by portal.access."""
+"""Portal pages: thin views over portal.queries, portal.detail and portal.eventlog, scoped by portal.access.
+
+Fragments (cards, values, event rows, charts) are rendered by the same templates
+as the pages they refresh, so each piece of markup has one source.
+"""
 
 from __future__ import annotations
 
@@ -8,23 +12,21 @@ from functools import wraps
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.views.decorators.http import require_GET
 
 from dataplane.queries import recent_alerts, recent_series
 from tenancy.access import Access
 from tenancy.tokens import create_token, revoke_own_token, tokens_of
 
-from . import access, health, queries
+from . import access, detail, eventlog, health, queries
 from .charts import series_json, sparkline
-from .graph import dependency_graph
 from .eventstream import start_cursor
+from .graph import dependency_graph
 from .model_panel import model_panel
 from .stream import stream_channels
-
-# The card the page clones for a twin that appears while it is open.
-TEMPLATE_CARD = queries.Card(id="__id__", name="", tenant="", domain="", status="", streams=0, dependencies=0,
-                             last_seen="", ui_url="")
 
 
 def signed_in(view):
@@ -47,8 +49,11 @@ def _page(request: HttpRequest, template: str, context: dict) -> HttpResponse:
     """Every page: the header badges and one stream URL that resumes from this render."""
     channels = stream_channels(request)
     params = {"lastEventId": start_cursor(channels)}
-    if request.GET.get("tenant"):
-        params["tenant"] = request.GET["tenant"]
+    tenants = [t for t in request.GET.get("tenant", "").split(",") if t]
+    # A page filtered to tenants narrows its stream to them; a shared URL naming a tenant this reader
+    # cannot see keeps the default stream (asking for it would be refused, and the page would retry forever).
+    if tenants and all(_scope(request).sees_tenant(t) for t in tenants):
+        params["tenant"] = ",".join(tenants)
     context.update({"health": health.snapshot(),
                     "stream_url": reverse("portal-stream") + "?" + urlencode(params)})
     return render(request, template, context)
@@ -56,33 +61,58 @@ def _page(request: HttpRequest, template: str, context: dict) -> HttpResponse:
 
 @signed_in
 def home(request: HttpRequest) -> HttpResponse:
+    """One page of twins, filtered server-side as the API filters; the filters live in the URL."""
     scope = _scope(request)
-    groups = queries.home_groups(scope)
-    statuses = sorted({c.status for g in groups for d in g.domains for c in d.cards} | {"active", "deprecated"})
-    domains = sorted({d.domain for g in groups for d in g.domains})
-    return _page(request, "portal/home.html", {
-        "groups": groups, "spec_errors": queries.spec_errors(scope), "statuses": statuses, "domains": domains,
-        "tenants": [g.tenant for g in groups], "page": "home", "template_card": TEMPLATE_CARD})
+    return _page(request, "portal/home.html", {"p": queries.home_page(scope, request.GET),
+                                               "spec_errors": queries.spec_errors(scope), "page": "home"})
+
+
+def _ids(request: HttpRequest) -> list[str]:
+    return [i for i in request.GET.getlist("id") if i][: queries.VIEWS["table"]]
+
+
+@signed_in
+@require_GET
+def cards(request: HttpRequest) -> HttpResponse:
+    """The current cards (or table rows) of the twins a page shows: what it swaps in after a twin.update."""
+    view = request.GET.get("view") if request.GET.get("view") in queries.VIEWS else "cards"
+    return render(request, "portal/_cards_fragment.html",
+                  {"cards": queries.cards_for(_scope(request), _ids(request)), "view": view})
+
+
+@signed_in
+@require_GET
+def card_values(request: HttpRequest) -> HttpResponse:
+    """The latest values of the twins a page shows (one query for all of them), refetched while it is open."""
+    return render(request, "portal/_values_fragment.html", {"cards": queries.cards_for(_scope(request),
+                                                                                       _ids(request))})
 
 
 @signed_in
 def twin(request: HttpRequest, twin_id: str) -> HttpResponse:
-    detail = queries.twin_detail(twin_id, _scope(request))
-    if detail is None:
+    d = detail.twin_detail(twin_id, _scope(request))
+    if d is None:
         raise Http404("no such twin")
-    graph = dependency_graph(twin_id, detail.static, detail.dynamic, [t.id for t in detail.dependents])
-    spec = {k: getattr(detail.twin, k) for k in ("description", "metadata", "interfaces", "dependencies")}
+    graph = dependency_graph(twin_id, d.static, d.dynamic, list(dict.fromkeys(t.id for t in d.dependents)))
     return _page(request, "portal/twin.html", {
-        "d": detail, "graph": graph, "spec_json": json.dumps(spec, indent=2, ensure_ascii=False),
-        "runtime_json": json.dumps(detail.twin.runtime, indent=2, ensure_ascii=False), "page": "twin",
-        "charts": [sparkline(s) for s in recent_series(twin_id)], "alerts": recent_alerts(twin_id),
-        "model": model_panel(detail.twin)})
+        "d": d, "graph": graph, "runtime_json": json.dumps(d.twin.runtime, indent=2, ensure_ascii=False),
+        "page": "twin", "charts": [sparkline(s) for s in recent_series(twin_id)], "alerts": recent_alerts(twin_id),
+        "model": model_panel(d.twin)})
+
+
+@signed_in
+def twin_charts(request: HttpRequest, twin_id: str) -> HttpResponse:
+    """The twin page's charts and alerts as the page renders them, refetched while it is open."""
+    if not detail.twin_visible(twin_id, _scope(request)):
+        raise Http404("no such twin")
+    return render(request, "portal/_charts.html", {"charts": [sparkline(s) for s in recent_series(twin_id)],
+                                                   "alerts": recent_alerts(twin_id)})
 
 
 @signed_in
 def twin_observations(request: HttpRequest, twin_id: str) -> JsonResponse:
-    """The twin page's charts, refetched while it is open (observations are not portal events)."""
-    if not queries.twin_visible(twin_id, _scope(request)):
+    """The twin's recent observations and alerts as JSON, for scripts (observations are not portal events)."""
+    if not detail.twin_visible(twin_id, _scope(request)):
         raise Http404("no such twin")
     alerts = [{**a, "time": a["time"].isoformat()} for a in recent_alerts(twin_id)]
     return JsonResponse({"charts": series_json([sparkline(s) for s in recent_series(twin_id)]), "alerts": alerts})
@@ -90,8 +120,38 @@ def twin_observations(request: HttpRequest, twin_id: str) -> JsonResponse:
 
 @signed_in
 def events(request: HttpRequest) -> HttpResponse:
-    rows = queries.recent_events(_scope(request))
-    return _page(request, "portal/events.html", {"events": rows, "page": "events"})
+    scope = _scope(request)
+    filters = eventlog.event_filters(request.GET)
+    tenants = sorted(set(queries.tenant_choices(scope)) | ({filters.tenant} if filters.tenant else set()))
+    before = _int(request.GET.get("before"))
+    rows = eventlog.recent_events(scope, filters, before=before)
+    older = ""
+    if len(rows) == eventlog.LIMIT:
+        older = "?" + "&".join(q for q in (filters.query(), f"before={rows[-1].event.id}") if q)
+    return _page(request, "portal/events.html", {
+        "events": rows, "f": filters, "tenants": tenants, "before": before, "older": older,
+        "types": eventlog.EVENT_TYPES, "sources": eventlog.SOURCES, "page": "events"})
+
+
+def _int(raw: str | None) -> int:
+    try:
+        return max(0, int(raw or 0))
+    except ValueError:
+        return 0
+
+
+@signed_in
+@require_GET
+def event_rows(request: HttpRequest) -> HttpResponse:
+    """Rows newer than `after` that match the page's filters, rendered as the page renders them."""
+    rows = eventlog.recent_events(_scope(request), eventlog.event_filters(request.GET),
+                                  after=_int(request.GET.get("after")))
+    return render(request, "portal/_event_rows.html", {"events": rows})
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever the page says; the icon is a static file."""
+    return redirect(static("portal/favicon.svg"), permanent=True)
 
 
 @signed_in

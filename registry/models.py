@@ -6,7 +6,34 @@ PortalEvent, UpdateCmd); what the ERD did not have sits beside them.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import models
+
+if TYPE_CHECKING:
+    from tenancy.access import Access
+
+
+class TwinQuerySet(models.QuerySet):
+    """Twins, scoped by `visible_to` (NetBox's RestrictedQuerySet.restrict, for an Access)."""
+
+    def visible_to(self, access: Access) -> TwinQuerySet:
+        """The twins `access` may see: whole granted tenants and single granted twins."""
+        return self.filter(access.twin_filter())
+
+
+class TwinRowQuerySet(models.QuerySet):
+    """Rows that belong to one twin (its events): visible with the twin they are about."""
+
+    def visible_to(self, access: Access) -> TwinRowQuerySet:
+        return self.filter(access.twin_filter(id_field="twin_id"))
+
+
+class TenantRowQuerySet(models.QuerySet):
+    """Tenant-wide rows (spec errors): visible to whole-tenant grants of their tenant only."""
+
+    def visible_to(self, access: Access) -> TenantRowQuerySet:
+        return self.filter(access.tenant_filter())
 
 
 class Twin(models.Model):
@@ -42,6 +69,8 @@ class Twin(models.Model):
     revision = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TwinQuerySet.as_manager()
 
     class Meta:
         ordering = ["tenant", "id"]
@@ -132,6 +161,8 @@ class PortalEvent(models.Model):
     payload = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
+    objects = TwinRowQuerySet.as_manager()
+
     class Meta:
         ordering = ["id"]
 
@@ -186,6 +217,8 @@ class SpecFileError(models.Model):
     tenant = models.CharField(max_length=63, blank=True, default="", db_index=True)
     twin_id = models.CharField(max_length=128, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TenantRowQuerySet.as_manager()
 
     class Meta:
         ordering = ["path", "line", "column"]

@@ -1,37 +1,30 @@
 """Reads the portal and the API share: every query starts from what an Access may see.
 
-Tenant scoping happens here and only here (tenancy.access decides, these
-functions apply it), so no path can forget it.
+tenancy.access decides what a reader may see; the querysets' `visible_to(access)`
+(registry.models) applies it, and every read here starts from one of them, so
+the API, the portal and the stream cannot scope differently.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from itertools import groupby
 from typing import Any
 
 import jsonpatch
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from tenancy.access import Access
 
 from .models import Dependency, PortalEvent, Service, SpecFileError, Stream, Twin, UpdateCmd
 
-__all__ = ["TenantCards", "portal_cards", "twins_for", "twin_for", "dependents_of", "history_of", "twin_at",
-           "events_for", "spec_errors_for", "services_for"]
-
-
-@dataclass(frozen=True)
-class TenantCards:
-    tenant: str
-    twins: list[Twin]
+__all__ = ["twins_for", "twin_for", "dependents_of", "history_of", "twin_at",
+           "events_for", "spec_errors_for", "services_for", "EVENT_SOURCES"]
 
 
 def twins_for(access: Access) -> QuerySet[Twin]:
     """The twins `access` may see, with what their JSON needs (card, streams) fetched alongside."""
     return (
-        Twin.objects.filter(access.twin_filter())
+        Twin.objects.visible_to(access)
         .select_related("ui")
         .prefetch_related(Prefetch("streams", queryset=Stream.objects.order_by("id")))
     )
@@ -43,19 +36,8 @@ def twin_for(access: Access, twin_id: str) -> Twin:
 
 
 def dependents_of(access: Access, twin_id: str) -> list[dict[str, str]]:
-    rows = Dependency.objects.filter(target=twin_id, twin__in=Twin.objects.filter(access.twin_filter()))
+    rows = Dependency.objects.filter(target=twin_id, twin__in=Twin.objects.visible_to(access))
     return [{"id": r.twin_id, "kind": r.kind} for r in rows.order_by("twin_id", "kind")]
-
-
-def portal_cards(access: Access) -> list[TenantCards]:
-    """The visible twins with their card and stream count, grouped by tenant (one query)."""
-    twins = (
-        Twin.objects.filter(access.twin_filter())
-        .select_related("ui")
-        .annotate(stream_count=Count("streams"))
-        .order_by("tenant", "name", "id")
-    )
-    return [TenantCards(tenant, list(items)) for tenant, items in groupby(twins, key=lambda t: t.tenant)]
 
 
 def history_of(twin: Twin) -> QuerySet[UpdateCmd]:
@@ -72,16 +54,40 @@ def twin_at(twin: Twin, when: datetime) -> tuple[dict[str, Any], int] | None:
     return (state, revision) if state else None
 
 
-def events_for(access: Access, *, since: int = 0, tenants: list[str] | None = None) -> QuerySet[PortalEvent]:
-    """Events of whole granted tenants, and those of single granted twins."""
-    qs = PortalEvent.objects.filter(access.twin_filter(id_field="twin_id"), id__gt=since)
+# Where a stored event's change came from: the twin files (and their spec errors), the REST API,
+# or a running system reporting runtime (the ingest's liveness, a PATCHed status).
+EVENT_SOURCES = {
+    "file": Q(etype="spec.error") | (Q(payload__twin__source="file") & ~Q(payload__action="runtime")),
+    "api": Q(payload__twin__source="api") & ~Q(payload__action="runtime"),
+    "runtime": Q(payload__action="runtime"),
+}
+
+
+def events_for(access: Access, *, since: int = 0, tenants: list[str] | None = None, twin: str = "",
+               etype: str = "", source: str = "", heartbeats: bool = True) -> QuerySet[PortalEvent]:
+    """Events of whole granted tenants, and those of single granted twins, oldest first.
+
+    The optional filters are what the event log offers; `heartbeats=False` leaves out
+    `last_seen`-only updates (an event without `runtime_changed` is never one).
+    """
+    qs = PortalEvent.objects.visible_to(access).filter(id__gt=since)
     if tenants:
         qs = qs.filter(tenant__in=tenants)
+    if twin:
+        qs = qs.filter(twin_id=twin)
+    if etype:
+        qs = qs.filter(etype=etype)
+    if source in EVENT_SOURCES:
+        qs = qs.filter(EVENT_SOURCES[source])
+    if not heartbeats:
+        # Spelled positively: a negated JSON key lookup drops rows that lack the key on some databases.
+        qs = qs.filter(~Q(etype="twin.update") | Q(payload__runtime_changed__isnull=True)
+                       | ~Q(payload__runtime_changed=["last_seen"]))
     return qs.order_by("id")
 
 
 def spec_errors_for(access: Access) -> QuerySet[SpecFileError]:
-    return SpecFileError.objects.filter(access.tenant_filter()).order_by("path", "line", "column")
+    return SpecFileError.objects.visible_to(access).order_by("path", "line", "column")
 
 
 def services_for(access: Access) -> QuerySet[Service]:

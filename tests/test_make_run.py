@@ -105,7 +105,9 @@ def test_the_portal_serves_the_sample_twins_and_ctrl_c_stops_every_process(tmp_p
         assert page is not None and group.poll() is None, log_path.read_text()
         assert "Sign in" in page and "Lift 001" not in page  # nothing is shown before signing in
         page = browser.sign_in(username, password)
-        for name in ("Lift 001", "HVAC plant A", "Room 1 temperature", "M5Core2 (lab bench)"):
+        # Cards are titled with each twin's `name`; ui.name labels the link to the twin's own UI.
+        for name in ("Lift 001 (Building A)", "Energy &amp; HVAC plant (Building A)", "Room 1 temperature",
+                     "M5Core2 bench device", "HVAC plant A dashboard →"):
             assert name in page
         # Live numbers: the stacks publish, the ingest stores, the twin pages chart them.
         for twin_id in ("lift-001", "energy-hvac-001", "room-sensor-001", "m5core2-001"):

@@ -1,4 +1,7 @@
-"""Twin list filters: ?tenant=&status=&domain=&stream_kind=&depends_on=&source=&model=&q= (lists comma-separated)."""
+"""Twin list filters: ?id=&tenant=&status=&domain=&stream_kind=&depends_on=&source=&model=&q= (lists comma-separated).
+
+The portal's home page filters with this same set, so a filter means the same in both.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ class CSVFilter(django_filters.BaseCSVFilter, django_filters.CharFilter):
 
 
 class TwinFilterSet(django_filters.FilterSet):
+    id = CSVFilter(field_name="id", lookup_expr="in", help_text="one or more twin ids, comma-separated")
     tenant = CSVFilter(field_name="tenant", lookup_expr="in", help_text="one or more tenants, comma-separated")
     status = CSVFilter(field_name="status", lookup_expr="in", help_text="one or more statuses, comma-separated")
     domain = django_filters.CharFilter(method="filter_domain", help_text="twins whose metadata.domain lists it")

@@ -17,6 +17,8 @@ urlpatterns = [
     path("registry/schema/twin.json", views.TwinSchemaView.as_view(), name="twin-schema"),
     path("portal/events", views.PortalEventsView.as_view(), name="portal-events"),
     path("schema/", SpectacularAPIView.as_view(), name="openapi"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="openapi"), name="api-docs"),
+    # The portal's template adds a way back to the portal above drf-spectacular's page.
+    path("docs/", SpectacularSwaggerView.as_view(url_name="openapi", template_name="portal/api_docs.html"),
+         name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="openapi"), name="api-redoc"),
 ]

@@ -69,11 +69,10 @@ def test_cards_follow_file_edits_runtime_changes_and_a_server_restart(page, port
     assert patch_status(portal, "lift-001", "inactive") == 200
     expect(lift.locator('[data-field="status"]')).to_have_text("inactive", timeout=WAIT)
 
-    # A twin that appears while the page is open gets a card of its own, escaped.
+    # A twin that appears while the page is open is not on this page (pages are server-side): the page says so.
     tree.twin("evil", "evil-1", tenant="globex", name="<img src=x onerror=alert(1)>")
-    expect(card(page, "evil-1").locator('[data-field="name"]')).to_have_text("<img src=x onerror=alert(1)>",
-                                                                              timeout=WAIT)
-    expect(page.locator("img[src=x]")).to_have_count(0)
+    expect(page.locator("#offpage")).to_contain_text("1 twin not on this page", timeout=WAIT)
+    expect(card(page, "evil-1")).to_have_count(0)
 
     # A broken file shows in the spec errors panel until it is fixed.
     tree.write("broken/twin.yaml", "id: bad-1\nname: Bad\ntenant: acme\ncolour: red\n")
@@ -94,6 +93,12 @@ def test_cards_follow_file_edits_runtime_changes_and_a_server_restart(page, port
     expect(page.locator("#conn")).to_have_attribute("data-state", "connected", timeout=WAIT)
     expect(lift.locator('[data-field="status"]')).to_have_text("active", timeout=WAIT)
     assert page.evaluate("window.__notReloaded") is True
+
+    # Reloading shows the new twin's card, its name escaped.
+    page.locator("#offpage a").click()
+    expect(card(page, "evil-1").locator('[data-field="name"]')).to_have_text("<img src=x onerror=alert(1)>",
+                                                                              timeout=WAIT)
+    expect(page.locator("img[src=x]")).to_have_count(0)
 
 
 def test_twin_page_updates_in_place_and_draws_its_dependencies(page, portal, tree, artifacts):

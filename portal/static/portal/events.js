@@ -1,21 +1,34 @@
-/* Events page: every stored event arrives as a new row on top. */
+/* Events page: newer events that match the page's filters arrive on top, rendered by the server
+   (/events/rows/ is the template the page itself uses). */
 (function () {
   "use strict";
-  DTP.on("*", function (p, type) {
-    if (!p.event) return;  // health badges are not stored events
+  var timer = null;
+
+  function newest(body) {
+    var first = body.querySelector("tr[data-event-id]");
+    return first ? Number(first.dataset.eventId) : 0;
+  }
+
+  function refresh() {
+    timer = null;
     var body = document.getElementById("event-rows");
-    if (!body) return;
-    var tr = document.createElement("tr");
-    tr.dataset.eventId = String(p.event.id);
-    var subject = (p.twin && p.twin.id) || p.id || p.path || (p.service && p.service.id) || "";
-    [String(p.event.id), String(p.event.created_at || "").slice(0, 19).replace("T", " "), type, p.event.tenant || "—", subject,
-     (p.runtime_changed || p.changed || []).join(", ")].forEach(function (text, i) {
-      var td = document.createElement("td");
-      var el = i === 2 ? document.createElement("span") : i === 4 ? document.createElement("code") : td;
-      if (el !== td) { el.className = i === 2 ? "etype" : ""; td.appendChild(el); }
-      el.textContent = text;
-      tr.appendChild(td);
+    var url = body.dataset.rowsUrl + (body.dataset.rowsUrl.indexOf("?") >= 0 ? "&" : "?") + "after=" + newest(body);
+    DTP.fragment(url).then(function (frag) {
+      if (!frag) return;
+      var top = body.firstChild;
+      Array.prototype.slice.call(frag.querySelectorAll("tr[data-event-id]")).forEach(function (tr) {
+        if (body.querySelector('tr[data-event-id="' + CSS.escape(tr.dataset.eventId) + '"]')) return;
+        body.insertBefore(tr, top);
+      });
+      var none = document.getElementById("no-events");
+      if (none && body.querySelector("tr")) none.remove();
     });
-    body.insertBefore(tr, body.firstChild);
+  }
+
+  DTP.on("*", function (p) {
+    var body = document.getElementById("event-rows");
+    // Health badges are not stored events; a page of older events does not take new ones.
+    if (!p.event || !body || !body.dataset.rowsUrl) return;
+    if (!timer) timer = setTimeout(refresh, 150);
   });
 })();

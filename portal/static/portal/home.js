@@ -1,165 +1,110 @@
-/* Home and spec-errors pages: cards and the errors panel follow the stream. */
+/* Home and spec-errors pages: the cards (or rows) on this page follow the stream; the rest of the
+   twins are a page away. Cards are rendered by the server only: a changed twin's card is fetched
+   from /cards/ (the same template as the page), its values from /cards/values/ every few seconds;
+   the spec-errors panel from the errors page. */
 (function () {
   "use strict";
   var $ = function (sel, root) { return (root || document).querySelector(sel); };
   var $$ = function (sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)); };
   var esc = function (s) { return CSS.escape(String(s)); };
+  var VALUES_EVERY = 5000;
+  var pending = new Set(), timer = null, offPage = new Set();
 
-  function domainOf(meta) {
-    var d = meta && meta.domain;
-    if (Array.isArray(d)) return d.length ? String(d[0]) : "no domain";
-    return d ? String(d) : "no domain";
+  function groups() { return $("#groups"); }
+  function shown(id) { var g = groups(); return g && $('[data-twin-id="' + esc(id) + '"]', g); }
+  function ids() { return $$("[data-twin-id]", groups()).map(function (el) { return el.dataset.twinId; }); }
+
+  function query(list) {
+    var u = new URLSearchParams();
+    list.forEach(function (id) { u.append("id", id); });
+    return u;
   }
 
-  function cardFields(t) {
-    var deps = t.dependencies || {};
-    return {
-      id: t.id, name: (t.ui && t.ui.name) || t.name, tenant: t.tenant, domain: domainOf(t.metadata),
-      status: t.status, streams: (t.streams || []).length,
-      dependencies: (deps.static || []).length + (deps.dynamic || []).length,
-      last_seen: (t.runtime && t.runtime.last_seen) || "never", ui_url: (t.ui && t.ui.url) || "",
-      liveness: (t.runtime && t.runtime.liveness) || ""
-    };
+  function refreshCards() {
+    timer = null;
+    var list = Array.from(pending);
+    pending.clear();
+    if (!list.length) return;
+    var g = groups(), u = query(list);
+    u.set("view", g.dataset.view);
+    DTP.fragment(g.dataset.cardsUrl + "?" + u).then(function (frag) {
+      if (!frag) { list.forEach(function (id) { pending.add(id); }); return; }  // the next event retries
+      var got = new Set();
+      $$("[data-twin-id]", frag).forEach(function (fresh) {
+        var old = shown(fresh.dataset.twinId);
+        got.add(fresh.dataset.twinId);
+        if (old) DTP.swap(old, fresh);
+      });
+      list.forEach(function (id) { var el = !got.has(id) && shown(id); if (el) el.remove(); });  // gone or hidden
+    });
   }
 
-  function group(tenant, domain) {
-    var groups = $("#groups");
-    var sec = $('section.tenant[data-tenant="' + esc(tenant) + '"]', groups);
-    if (!sec) {
-      sec = document.createElement("section");
-      sec.className = "tenant";
-      sec.dataset.tenant = tenant;
-      var h = document.createElement("h2");
-      h.textContent = tenant + " ";
-      var small = document.createElement("small");
-      small.setAttribute("data-count", "");
-      h.appendChild(small);
-      sec.appendChild(h);
-      groups.appendChild(sec);
-      var sel = $('#filters select[name="tenant"]');
-      if (sel) { var o = document.createElement("option"); o.textContent = tenant; sel.appendChild(o); }
+  function changed(id) {
+    pending.add(id);
+    if (!timer) timer = setTimeout(refreshCards, 150);
+  }
+
+  function heartbeat(p) {
+    var rc = p.runtime_changed || [];
+    return rc.length === 1 && rc[0] === "last_seen";
+  }
+
+  function elsewhere(id) {
+    offPage.add(id);
+    var note = $("#offpage");
+    if (!note) return;
+    var n = offPage.size;
+    $('[data-part="text"]', note).textContent = n + " twin" + (n === 1 ? "" : "s") +
+      " not on this page changed or appeared.";
+    note.classList.remove("hidden");
+  }
+
+  function onTwin(id, p) {
+    var el = shown(id);
+    if (el && heartbeat(p)) {
+      // Only the time moved: the <time> the server rendered takes the new instant.
+      var t = $('[data-field="last_seen"] time', el), when = p.twin && p.twin.runtime && p.twin.runtime.last_seen;
+      if (t && when) { t.setAttribute("datetime", when); DTP.times(el); return; }
     }
-    var dom = $('.domain[data-domain="' + esc(domain) + '"]', sec);
-    if (!dom) {
-      dom = document.createElement("div");
-      dom.className = "domain";
-      dom.dataset.domain = domain;
-      var dh = document.createElement("h3");
-      dh.className = "domain-h";
-      dh.textContent = domain;
-      var cards = document.createElement("div");
-      cards.className = "cards";
-      dom.appendChild(dh);
-      dom.appendChild(cards);
-      sec.appendChild(dom);
-    }
-    return $(".cards", dom);
+    if (el) changed(id);
+    else if (!heartbeat(p)) elsewhere(id);
   }
 
-  function fill(card, f) {
-    card.dataset.twinId = f.id;
-    card.dataset.tenant = f.tenant;
-    card.dataset.domain = f.domain;
-    card.dataset.status = f.status;
-    card.className = "card status-" + f.status;
-    ["id", "name", "status", "streams", "dependencies", "last_seen"].forEach(function (k) {
-      var el = $('[data-field="' + k + '"]', card);
-      if (el) el.textContent = String(f[k]);
+  function refreshValues() {
+    var g = groups();
+    if (!g || document.hidden) return;
+    var list = ids();
+    if (!list.length) return;
+    DTP.fragment(g.dataset.valuesUrl + "?" + query(list)).then(function (frag) {
+      if (!frag) return;
+      $$("[data-values-for]", frag).forEach(function (fresh) {
+        $$('[data-values-for="' + esc(fresh.dataset.valuesFor) + '"]', g).forEach(function (old) {
+          DTP.swap(old, fresh.cloneNode(true));
+        });
+      });
     });
-    $('[data-field="name"]', card).setAttribute("href", "/twins/" + encodeURIComponent(f.id) + "/");
-    var live = $('[data-field="liveness"]', card);
-    if (live) {
-      live.textContent = f.liveness || "no data";
-      live.className = "live live-" + (f.liveness || "unknown");
-    }
-    var ui = $('[data-field="ui_url"]', card);
-    ui.classList.toggle("hidden", !f.ui_url);
-    ui.setAttribute("href", f.ui_url || "#");
   }
 
-  function upsert(t) {
-    if (!$("#groups")) return;
-    var f = cardFields(t);
-    var card = $('.card[data-twin-id="' + esc(f.id) + '"]');
-    if (!card) card = $("#card-template").content.firstElementChild.cloneNode(true);
-    var target = group(f.tenant, f.domain);
-    fill(card, f);
-    if (card.parentNode !== target) target.appendChild(card);
-    tidy();
-  }
-
-  function tidy() {
-    $$(".domain").forEach(function (d) { if (!$(".card", d)) d.remove(); });
-    $$("section.tenant").forEach(function (s) {
-      var n = $$(".card", s).length;
-      if (!n) { s.remove(); return; }
-      $("[data-count]", s).textContent = n + " twin" + (n === 1 ? "" : "s");
+  // The spec-errors panel is the server's too: a spec.error refetches the errors page and takes its panel.
+  function specError() {
+    var panel = $("#spec-errors");
+    if (!panel) return;
+    DTP.fragment(panel.dataset.url).then(function (frag) {
+      var fresh = frag && $("#spec-errors", frag);
+      if (!fresh) return;
+      DTP.swap(panel, fresh);
+      var ok = $("#no-errors");
+      if (ok) ok.classList.toggle("hidden", !!$("li", panel));
     });
-    var empty = $("#empty");
-    if (empty) empty.classList.toggle("hidden", !!$(".card"));
-    applyFilters();
   }
 
-  function applyFilters() {
-    var form = $("#filters");
-    if (!form) return;
-    var tenant = form.tenant.value, status = form.status.value, domain = form.domain.value;
-    var q = form.q.value.trim().toLowerCase(), shown = 0;
-    $$(".card").forEach(function (c) {
-      var name = ($('[data-field="name"]', c).textContent || "").toLowerCase();
-      var ok = (!tenant || c.dataset.tenant === tenant) && (!status || c.dataset.status === status) &&
-        (!domain || c.dataset.domain === domain) &&
-        (!q || name.indexOf(q) >= 0 || c.dataset.twinId.toLowerCase().indexOf(q) >= 0);
-      c.classList.toggle("hidden", !ok);
-      if (ok) shown++;
-    });
-    $$(".domain").forEach(function (d) { d.classList.toggle("hidden", !$(".card:not(.hidden)", d)); });
-    $$("section.tenant").forEach(function (s) { s.classList.toggle("hidden", !$(".card:not(.hidden)", s)); });
-    $("#shown").textContent = shown + " shown";
-  }
-
-  function specError(p) {
-    var list = $("#spec-error-list");
-    if (!list) return;
-    $$('li[data-path="' + esc(p.path) + '"]', list).forEach(function (li) { li.remove(); });
-    (p.errors || []).forEach(function (e) {
-      var li = document.createElement("li");
-      li.dataset.path = p.path;
-      var code = document.createElement("code");
-      code.textContent = p.path + ":" + e.line + ":" + e.column;
-      var msg = document.createElement("span");
-      msg.textContent = e.message;
-      li.appendChild(code);
-      li.appendChild(document.createTextNode(" "));
-      li.appendChild(msg);
-      list.appendChild(li);
-    });
-    var any = !!$("li", list);
-    $("#spec-errors").classList.toggle("hidden", !any);
-    var ok = $("#no-errors");
-    if (ok) ok.classList.toggle("hidden", any);
-  }
-
-  DTP.on("twin.update", function (p) { if (p.twin) upsert(p.twin); });
-  DTP.on("twin.delete", function (p) {
-    var card = $('.card[data-twin-id="' + esc(p.id) + '"]');
-    if (!card) return;
-    if (p.deleted) { card.remove(); tidy(); return; }
-    card.dataset.status = p.status || "deprecated";
-    card.className = "card status-" + card.dataset.status;
-    $('[data-field="status"]', card).textContent = card.dataset.status;
-    applyFilters();
-  });
+  DTP.on("twin.update", function (p) { if (p.twin && groups()) onTwin(p.twin.id, p); });
+  DTP.on("twin.delete", function (p) { if (groups()) onTwin(p.id, p); });
   DTP.on("spec.error", specError);
   document.addEventListener("DOMContentLoaded", function () {
-    var form = $("#filters");
-    if (!form) return;
-    var params = new URLSearchParams(location.search);
-    ["tenant", "status", "domain", "q"].forEach(function (k) { if (params.get(k)) form[k].value = params.get(k); });
-    // Filtering is live; Enter in the search box must not reload the page (no inline handler: the CSP forbids it).
-    form.addEventListener("submit", function (e) { e.preventDefault(); });
-    form.addEventListener("input", applyFilters);
-    form.addEventListener("change", applyFilters);
-    applyFilters();
+    // The filters are a plain GET form (live.js applies them); the notice reloads this very page.
+    var reload = $("#offpage a");
+    if (reload) reload.setAttribute("href", location.href);
+    if (groups()) setInterval(refreshValues, VALUES_EVERY);
   });
 })();

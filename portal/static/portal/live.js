@@ -1,5 +1,7 @@
 /* One EventSource per page: connection indicator, header badges, catch-up after reconnect.
-   Page scripts subscribe with DTP.on(type, fn). Data is only ever written with textContent. */
+   Page scripts subscribe with DTP.on(type, fn). Data is only ever written with textContent; markup
+   comes from the server (DTP.fragment fetches what the page's own templates render).
+   Times: <time class="rel" datetime="..."> shows "12 s ago", the exact time on hover. */
 (function () {
   "use strict";
   var TYPES = ["twin.update", "twin.delete", "twin.alert", "service.update", "spec.error", "health.update"];
@@ -88,7 +90,79 @@
     };
   }
 
+  // --- relative times ---------------------------------------------------------------------------
+  function ago(ms) {
+    var s = Math.round(ms / 1000), future = s < 0, n, unit;
+    s = Math.abs(s);
+    if (s < 60) { n = s; unit = "s"; }
+    else if (s < 3600) { n = Math.floor(s / 60); unit = "min"; }
+    else if (s < 86400) { n = Math.floor(s / 3600); unit = "h"; }
+    else { n = Math.floor(s / 86400); unit = "d"; }
+    return future ? "in " + n + " " + unit : n + " " + unit + " ago";
+  }
+
+  function exact(d) {
+    return d.toISOString().slice(0, 19).replace("T", " ") + " UTC";
+  }
+
+  function times(root) {
+    var now = Date.now();
+    (root || document).querySelectorAll("time.rel").forEach(function (t) {
+      var d = new Date(t.getAttribute("datetime"));
+      if (isNaN(d.getTime())) return;
+      var title = exact(d);
+      if (t.title !== title) t.title = title;
+      var text = ago(now - d.getTime());
+      if (t.textContent !== text) t.textContent = text;
+    });
+  }
+
+  // --- server-rendered fragments ------------------------------------------------------------------
+  function fragment(url) {
+    return fetch(url, { credentials: "same-origin", headers: { Accept: "text/html" } })
+      .then(function (r) { return r.ok && !r.redirected ? r.text() : null; })
+      .then(function (html) {
+        if (html === null) return null;
+        var tpl = document.createElement("template");
+        tpl.innerHTML = html;  // our own templates' output, escaped by Django; no script runs from it
+        times(tpl.content);
+        return tpl.content;
+      })
+      .catch(function () { return null; });
+  }
+
+  // Replace an element's attributes and children in place (observers of the element see the change).
+  function swap(old, fresh) {
+    Array.prototype.slice.call(old.attributes).forEach(function (a) {
+      if (!fresh.hasAttribute(a.name)) old.removeAttribute(a.name);
+    });
+    Array.prototype.slice.call(fresh.attributes).forEach(function (a) {
+      if (old.getAttribute(a.name) !== a.value) old.setAttribute(a.name, a.value);
+    });
+    old.replaceChildren.apply(old, Array.prototype.slice.call(fresh.childNodes));
+  }
+
+  // Filter forms are plain GET forms; empty fields are left out of the URL so it stays short to share.
+  // A chosen option or a ticked box applies at once; text applies on Enter or the button.
+  function cleanGet(form) {
+    form.querySelectorAll("select, input[type=checkbox]").forEach(function (el) {
+      el.addEventListener("change", function () { form.requestSubmit(); });
+    });
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var u = new URLSearchParams();
+      new FormData(form).forEach(function (v, k) { if (String(v).trim()) u.append(k, String(v).trim()); });
+      var q = u.toString();
+      location.assign(form.action + (q ? "?" + q : ""));
+    });
+  }
+
   on("health.update", applyHealth);
-  window.DTP = { on: on };
-  document.addEventListener("DOMContentLoaded", connect);
+  window.DTP = { on: on, fragment: fragment, swap: swap, times: times };
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll('form[role="search"][method="get"]').forEach(cleanGet);
+    times();
+    setInterval(function () { if (!document.hidden) times(); }, 1000);
+    if (document.body.dataset.streamUrl) connect();  // the sign-in page has no stream
+  });
 })();
