@@ -34,13 +34,13 @@ def models_extending(dtmi: str) -> list[str]:
 def twins_of_model(access: Access, dtmi: str, *, exact: bool = False) -> QuerySet[Twin]:
     """The visible twins of `dtmi` (or, unless `exact`, of a model extending it)."""
     dtmis = [dtmi] if exact else models_extending(dtmi)
-    return Twin.objects.filter(access.twin_filter(), model__in=dtmis).order_by("tenant", "id")
+    return Twin.objects.visible_to(access).filter(model__in=dtmis).order_by("tenant", "id")
 
 
 def twin_ids_by_model(access: Access) -> dict[str, list[str]]:
     """Visible twin ids by the model they name (exactly), for lists of models."""
     found: dict[str, list[str]] = defaultdict(list)
-    for twin_id, dtmi in Twin.objects.filter(access.twin_filter()).exclude(model="").order_by("id").values_list(
+    for twin_id, dtmi in Twin.objects.visible_to(access).exclude(model="").order_by("id").values_list(
             "id", "model"):
         found[dtmi].append(twin_id)
     return dict(found)
