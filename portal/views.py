@@ -160,9 +160,10 @@ def errors(request: HttpRequest) -> HttpResponse:
                                                 "page": "errors"})
 
 
-@signed_in
 def health_json(request: HttpRequest) -> JsonResponse:
-    """The badges now (cached): what a page fetches after reconnecting."""
+    """The badges now (cached): what a page fetches after reconnecting. Under /api/, so a refusal is JSON."""
+    if not access.may_read(request.user):
+        return JsonResponse({"detail": "Sign in to read the health badges."}, status=401)
     return JsonResponse(health.snapshot())
 
 

@@ -136,6 +136,12 @@ def test_the_mqtt_badge_speaks_mqtt_to_the_broker():
         assert badge("mqtt").state == "ok"
 
 
+def test_health_json_refuses_anonymous_readers_in_json_like_all_of_api(twins):
+    anonymous = Client().get("/api/portal/health")
+    assert anonymous.status_code == 401 and anonymous["Content-Type"] == "application/json"
+    assert "Sign in" in anonymous.json()["detail"]
+
+
 def test_health_json_is_what_pages_fetch_after_a_reconnect(client, twins):
     body = client.get("/api/portal/health").json()
     assert {b["key"] for b in body["badges"]} >= {"backend", "db", "scanner", "influx", "neo4j", "minio", "mqtt"}
