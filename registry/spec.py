@@ -17,6 +17,7 @@ from importlib import resources
 from typing import Any
 
 import jsonschema
+import jsonschema_rs
 import yaml
 
 from . import values
@@ -135,7 +136,22 @@ def twin_schema() -> dict[str, Any]:
 
 @lru_cache(maxsize=1)
 def _validator() -> jsonschema.Draft202012Validator:
+    """The validator that words errors (paths, messages); run only on a document the fast one refused."""
     return jsonschema.Draft202012Validator(twin_schema())
+
+
+@lru_cache(maxsize=1)
+def _fast_validator() -> jsonschema_rs.Draft202012Validator:
+    """The compiled validator for the happy path: the same schema, tens of times faster than jsonschema."""
+    return jsonschema_rs.Draft202012Validator(twin_schema(), validate_formats=False)
+
+
+def _schema_valid(data: dict[str, Any]) -> bool:
+    """True when the compiled validator accepts `data`; anything it cannot judge goes to jsonschema."""
+    try:
+        return _fast_validator().is_valid(data)
+    except (ValueError, TypeError, OverflowError):
+        return False
 
 
 def parse_stream_uri(uri: str) -> tuple[str, str]:
@@ -407,6 +423,8 @@ def _problems(data: dict[str, Any]) -> list[tuple[_Path, str, bool]]:
     unstorable = values.problems(data)
     if unstorable:
         return [(p.path, p.message, False) for p in unstorable]
+    if _schema_valid(data):
+        return _semantic_problems(data)
     problems = [_translate(error, data) for error in _validator().iter_errors(data)]
     return problems or _semantic_problems(data)
 
