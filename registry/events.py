@@ -39,6 +39,7 @@ SYSTEM = "system"
 HEALTH = "health"
 
 log = logging.getLogger(__name__)
+OUTBOX_CHANNEL = "dtp_outbox"  # PostgreSQL NOTIFY channel: new PortalEvent rows were committed
 _hooks: list[Callable[[list[PortalEvent]], None]] = []
 
 
@@ -69,6 +70,9 @@ def append(drafts: Sequence[EventDraft]) -> list[PortalEvent]:
         bulk.insert(PortalEvent, stored, with_pk=True)
     else:
         stored = PortalEvent.objects.bulk_create(stored)
+    if connection.vendor == "postgresql":  # delivered at commit: wakes the web processes' outbox tailers
+        with connection.cursor() as cursor:
+            cursor.execute(f"NOTIFY {OUTBOX_CHANNEL}")
     transaction.on_commit(lambda: _committed(stored))
     return stored
 
