@@ -104,6 +104,17 @@ class Spool:
             seq = self._entries[0][0]
         return seq, _loads(self._path(seq).read_bytes())
 
+    def peek_many(self, max_records: int) -> list[tuple[int, list[dict[str, Any]]]]:
+        """The oldest batches, in order, as many as fit in `max_records` (at least one), left in place."""
+        with self._lock:
+            seqs, total = [], 0
+            for seq, _size, records, _mtime in self._entries:
+                if seqs and total + records > max_records:
+                    break
+                seqs.append(seq)
+                total += records
+        return [(seq, _loads(self._path(seq).read_bytes())) for seq in seqs]
+
     def replace_head(self, seq: int, records: list[dict[str, Any]]) -> None:
         """Durably shrink the oldest batch to `records` (what is left of it after part was written)."""
         data = self._dumps(records)
