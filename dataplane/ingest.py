@@ -38,7 +38,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.packettypes import PacketTypes
 
 from .liveness import LivenessTracker
-from .messages import Alert, Limits, Rejected, decode
+from .messages import Alert, Limits, Rejected, decode_all
 from .mqtt import BrokerConfig
 from .pipeline import Pipeline
 from .routing import RouteCache
@@ -109,6 +109,7 @@ class IngestService:
         self.started_at = datetime.now(timezone.utc)
         self.client_id = config.client_id or default_client_id(config.worker)
         self._buffer: list[dict[str, Any]] = []
+        self._seen: dict[str, datetime] = {}  # twin -> newest arrival since the last flush (for liveness)
         self._alerts: list[Alert] = []  # spooled; their portal events wait for the ticker
         self._unacked: list[tuple[int, int, int]] = []  # (connection, mid, qos) in the order received
         self._connection = 0  # counts (re)connections: an ack belongs to the connection that delivered it
@@ -169,43 +170,50 @@ class IngestService:
             log.warning("ingest lost the MQTT broker %s (%s); reconnecting", self.config.broker.display, reason)
 
     def _on_message(self, _client: mqtt.Client, _userdata: Any, msg: mqtt.MQTTMessage) -> None:
-        received = datetime.now(timezone.utc)
+        # Acknowledged by the flush that spools what this message carried (or, if it carried
+        # nothing to store, by the next flush: it is handled then, and acks go out in order).
+        ack = (msg.mid, msg.qos) if msg.qos else None
         try:
-            self.handle(msg.topic, msg.payload, received)
+            self._receive(msg.topic, msg.payload, datetime.now(timezone.utc), ack)
         except Exception:  # the loop must survive anything a message brings
             self.counts["rejected.internal"] += 1
             log.exception("ingest could not handle a message on %s", msg.topic)
-        if msg.qos:
-            # Acknowledged by the flush that spools what this message carried (or, if it carried
-            # nothing to store, by the next flush: it is handled then, and acks go out in order).
-            with self._lock:
-                self._unacked.append((self._connection, msg.mid, msg.qos))
-                due = len(self._unacked) >= self.config.max_unacked
-            if due:
-                self._flush_now.set()
+            if ack is not None:
+                with self._lock:
+                    self._unacked.append((self._connection, *ack))
 
     # --- messages ---------------------------------------------------------------
     def handle(self, topic: str, payload: bytes, received: datetime) -> None:
         """Decode one message and buffer what it carries (the public entry for one message)."""
-        self.counts["received"] += 1
+        self._receive(topic, payload, received, None)
+
+    def _receive(self, topic: str, payload: bytes, received: datetime, ack: tuple[int, int] | None) -> None:
+        """Decode, then buffer the records, the arrival and the pending ack under one lock (the hot path)."""
+        counts = self.counts
+        counts["received"] += 1
         route = self.routes.current().route(topic)
+        records: list[dict[str, Any]] = []
         if route is None:
-            self.counts["rejected.unknown_topic"] += 1
+            counts["rejected.unknown_topic"] += 1
             self._rejects.note(topic, "unknown_topic", f"no twin declares the topic {topic} "
                                                        "(declare it in a twin.yaml's interfaces.data_streams)")
-            return
-        item = decode(route, payload, received, self.config.limits)
-        if isinstance(item, Rejected):
-            self.counts[f"rejected.{item.reason}"] += 1
-            self._rejects.note(topic, item.reason, f"message on {topic} (twin {route.twin}) rejected "
-                                                   f"({item.reason}): {item.detail}")
-            return
-        self.liveness.seen(route.twin, received)
+        else:
+            for item in decode_all(route, payload, received, self.config.limits):
+                if isinstance(item, Rejected):
+                    counts[f"rejected.{item.reason}"] += 1
+                    self._rejects.note(topic, item.reason, f"message on {topic} (twin {route.twin}) rejected "
+                                                           f"({item.reason}): {item.detail}")
+                    continue
+                records.append(item.record())
+                counts["accepted.alert" if isinstance(item, Alert) else "accepted.observation"] += 1
         with self._lock:
-            self._buffer.append(item.record())
-            full = len(self._buffer) >= self.config.batch_size
-        self.counts["accepted.alert" if isinstance(item, Alert) else "accepted.observation"] += 1
-        if full:
+            if records:
+                self._buffer.extend(records)
+                self._seen[route.twin] = received
+            if ack is not None:
+                self._unacked.append((self._connection, *ack))
+            due = len(self._buffer) >= self.config.batch_size or len(self._unacked) >= self.config.max_unacked
+        if due:
             self._flush_now.set()
 
     def flush(self) -> int:
@@ -213,7 +221,9 @@ class IngestService:
         with self._lock:
             records, self._buffer = self._buffer, []
             acks, self._unacked = self._unacked, []
+            seen, self._seen = self._seen, {}
             connection = self._connection
+        self.liveness.seen_many(seen)  # off the hot path: once per twin per flush, not once per message
         try:
             if records:
                 self.pipeline.submit(records)  # durable (fsync'd) when it returns

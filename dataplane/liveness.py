@@ -52,6 +52,15 @@ class LivenessTracker:
             if twin not in self._seen or when > self._seen[twin]:
                 self._seen[twin] = when
 
+    def seen_many(self, arrivals: dict[str, datetime]) -> None:
+        """Several twins' newest arrivals at once (the ingest notes them per flush)."""
+        if not arrivals:
+            return
+        with self._lock:
+            for twin, when in arrivals.items():
+                if twin not in self._seen or when > self._seen[twin]:
+                    self._seen[twin] = when
+
     def due(self, now: datetime, intervals: dict[str, float]) -> dict[str, dict[str, Any]]:
         """Runtime changes to report now: {twin: {"liveness": ..., "last_seen": ...}}."""
         changes: dict[str, dict[str, Any]] = {}

@@ -9,6 +9,12 @@ a store's lane: text with NUL or other control characters (or lone
 surrogates), numbers that are not finite (JSON's NaN/Infinity), alert bodies
 nested deeper than MAX_DEPTH, and timestamps outside the window the Limits
 give around the time of arrival.
+
+A payload may also be a batch: a JSON array of such objects (docs/messages.md),
+each decoded and checked exactly like a message of its own, so one message
+carries many observations and costs one protocol round trip. orjson parses
+the happy path; a payload it refuses is parsed again by the standard library
+only to word the reason (NaN, nesting) the way the checks below do.
 """
 
 from __future__ import annotations
@@ -20,14 +26,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import orjson
+
 from .routing import Route
 
-__all__ = ["Observation", "Alert", "Rejected", "Limits", "decode", "QUALITIES", "SEVERITIES"]
+__all__ = ["Observation", "Alert", "Rejected", "Limits", "decode", "decode_all", "QUALITIES", "SEVERITIES",
+           "MAX_BATCH"]
 
 QUALITIES = ("good", "uncertain", "bad")
 SEVERITIES = ("debug", "info", "warning", "critical")
 MAX_PAYLOAD_BYTES = 64 * 1024
 MAX_DEPTH = 32  # nesting of an alert body
+MAX_BATCH = 1000  # items in one batch payload
 # C0 controls but tab, newline and carriage return; DEL; C1 controls; lone surrogates (not UTF-8).
 _BAD_CHAR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
@@ -93,7 +103,7 @@ def _time(raw: Any, received: datetime) -> datetime | Rejected:
             return Rejected("bad_ts", f"'ts' {raw!r} is out of range for epoch seconds")
     if isinstance(raw, str):
         try:
-            parsed = datetime.fromisoformat(raw.replace("Z", "+00:00") if raw.endswith("Z") else raw)
+            parsed = datetime.fromisoformat(raw)  # Python 3.11 reads the trailing Z itself
         except ValueError:
             return Rejected("bad_ts", f"'ts' {raw[:40]!r} is not ISO 8601, e.g. 2026-11-26T07:00:00Z")
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
@@ -138,25 +148,60 @@ def _number(raw: Any) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def decode(route: Route, payload: bytes, received: datetime,
-           limits: Limits = Limits()) -> Observation | Alert | Rejected:
-    """The observation or alert a payload carries, or the reason it cannot be stored."""
+def _parse(payload: bytes) -> Any:
+    """The JSON document of a payload, or why it is none (orjson first; json only to word a refusal)."""
     if len(payload) > MAX_PAYLOAD_BYTES:
         return Rejected("too_large", f"payload of {len(payload)} bytes is over the {MAX_PAYLOAD_BYTES} byte limit")
     try:
-        doc = json.loads(payload)
+        return orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        pass  # NaN, Infinity, deep nesting or big integers: the standard library reads (or words) those
+    try:
+        return json.loads(payload)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         return Rejected("bad_json", f"payload is not JSON: {exc}")
     except RecursionError:
         return Rejected("too_deep", f"payload is nested more than {MAX_DEPTH} levels deep")
+
+
+def decode(route: Route, payload: bytes, received: datetime,
+           limits: Limits = Limits()) -> Observation | Alert | Rejected:
+    """The observation or alert a single-object payload carries, or the reason it cannot be stored."""
+    doc = _parse(payload)
+    if isinstance(doc, Rejected):
+        return doc
+    return _item(route, doc, received, limits, "payload")
+
+
+def decode_all(route: Route, payload: bytes, received: datetime,
+               limits: Limits = Limits()) -> list[Observation | Alert | Rejected]:
+    """What a payload carries: one item for an object, one per element for a batch (a JSON array).
+
+    Each element of a batch is checked like a message of its own; a refused one does not
+    take the others with it.
+    """
+    doc = _parse(payload)
+    if isinstance(doc, Rejected):
+        return [doc]
+    if not isinstance(doc, list):
+        return [_item(route, doc, received, limits, "payload")]
+    if not doc:
+        return [Rejected("bad_json", "the batch is an empty array; send [{\"value\": 1.5}, ...]")]
+    if len(doc) > MAX_BATCH:
+        return [Rejected("too_large", f"the batch holds {len(doc)} items; at most {MAX_BATCH} per message")]
+    return [_item(route, d, received, limits, f"payload[{i}]") for i, d in enumerate(doc)]
+
+
+def _item(route: Route, doc: Any, received: datetime, limits: Limits,
+          where: str) -> Observation | Alert | Rejected:
     if not isinstance(doc, dict):
-        return Rejected("bad_json", "payload must be a JSON object such as {\"value\": 1.5}")
+        return Rejected("bad_json", f"{where} must be a JSON object such as {{\"value\": 1.5}}")
     when = _time(doc.get("ts"), received)
     if isinstance(when, Rejected):
         return when
     # An observation's value has its own check below (bad_value); everything else must be storable text/JSON.
     checked = doc if route.alerts else {k: v for k, v in doc.items() if k != "value"}
-    refused = _window(when, received, limits) or _unstorable(checked, "payload")
+    refused = _window(when, received, limits) or _unstorable(checked, where)
     if refused:
         return refused
     if route.alerts:

@@ -31,6 +31,7 @@ __all__ = ["Lane", "LaneReport", "Pipeline"]
 log = logging.getLogger(__name__)
 BACKOFF_START = 0.5
 BACKOFF_MAX = 30.0
+COALESCE_RECORDS = 5000  # a lane that fell behind writes up to this many spooled records at once
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,8 @@ class Lane:
     def _run(self) -> None:
         backoff = BACKOFF_START
         while not self._stop.is_set():
+            if self._coalesce():
+                continue
             head = self.spool.peek()
             if head is None:
                 with self._wake:
@@ -109,6 +112,25 @@ class Lane:
                 continue
             self.spool.pop(seq)
             self.state, self.detail, backoff = "ok", "", BACKOFF_START
+
+    def _coalesce(self) -> bool:
+        """When several batches wait, write them in one store transaction; True when that happened.
+
+        Any failure leaves them all spooled and hands over to the one-batch path, which
+        retries, bisects and dead-letters exactly as it does for a single batch.
+        """
+        heads = self.spool.peek_many(COALESCE_RECORDS) if self.spool.state().depth > 1 else []
+        if len(heads) < 2:
+            return False
+        try:
+            self.writer.write([r for _, records in heads for r in records])
+        except Exception:
+            return False
+        for seq, records in heads:
+            self.spool.pop(seq)
+            self.written += len(records)
+        self.state, self.detail = "ok", ""
+        return True
 
     def _deliver(self, seq: int, records: list[dict[str, Any]]) -> None:
         """Write the batch; isolate what the store refuses (bisecting) and dead-letter it.

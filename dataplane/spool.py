@@ -5,6 +5,8 @@ writer takes the oldest batch, writes it, and only then removes it. So a store
 that is down (or an ingest that is restarted) loses nothing, batches drain in
 the order they came, and a healthy store costs one small file per batch.
 A full spool refuses new batches (SpoolFull) instead of dropping old ones.
+Batches are JSON written and read by orjson; the standard library takes over
+only for what orjson refuses (integers beyond 64 bits in an alert body).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 __all__ = ["Spool", "SpoolFull", "SpoolState", "fsync_dir"]
 
@@ -35,6 +39,13 @@ class SpoolState:
     oldest_age_seconds: float | None
 
 
+def _loads(data: bytes) -> Any:
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return json.loads(data)
+
+
 class Spool:
     def __init__(self, folder: Path, max_bytes: int):
         self.folder = Path(folder)
@@ -44,13 +55,20 @@ class Spool:
         self._entries: deque[tuple[int, int, int, float]] = deque()  # (seq, bytes, records, mtime)
         for path in sorted(self.folder.glob("*" + _SUFFIX)):
             stat = path.stat()
-            records = len(json.loads(path.read_bytes()))
+            records = len(_loads(path.read_bytes()))
             self._entries.append((int(path.name.split(".")[0]), stat.st_size, records, stat.st_mtime))
         for stale in self.folder.glob("*.tmp"):  # a write cut short never became a batch
             stale.unlink(missing_ok=True)
         self._next = (self._entries[-1][0] + 1) if self._entries else 1
         self._bytes = sum(e[1] for e in self._entries)
         self._records = sum(e[2] for e in self._entries)
+
+    @staticmethod
+    def _dumps(records: list[dict[str, Any]]) -> bytes:
+        try:
+            return orjson.dumps(records)
+        except TypeError:  # an integer beyond 64 bits
+            return json.dumps(records, separators=(",", ":")).encode()
 
     def _path(self, seq: int) -> Path:
         return self.folder / f"{seq:016d}{_SUFFIX}"
@@ -60,7 +78,7 @@ class Spool:
 
         The ingest acknowledges messages to the broker once this returns.
         """
-        data = json.dumps(records, separators=(",", ":")).encode()
+        data = self._dumps(records)
         with self._lock:
             if self._entries and self._bytes + len(data) > self.max_bytes:
                 raise SpoolFull(f"spool {self.folder} holds {self._bytes} bytes; the limit is {self.max_bytes}")
@@ -84,11 +102,22 @@ class Spool:
             if not self._entries:
                 return None
             seq = self._entries[0][0]
-        return seq, json.loads(self._path(seq).read_bytes())
+        return seq, _loads(self._path(seq).read_bytes())
+
+    def peek_many(self, max_records: int) -> list[tuple[int, list[dict[str, Any]]]]:
+        """The oldest batches, in order, as many as fit in `max_records` (at least one), left in place."""
+        with self._lock:
+            seqs, total = [], 0
+            for seq, _size, records, _mtime in self._entries:
+                if seqs and total + records > max_records:
+                    break
+                seqs.append(seq)
+                total += records
+        return [(seq, _loads(self._path(seq).read_bytes())) for seq in seqs]
 
     def replace_head(self, seq: int, records: list[dict[str, Any]]) -> None:
         """Durably shrink the oldest batch to `records` (what is left of it after part was written)."""
-        data = json.dumps(records, separators=(",", ":")).encode()
+        data = self._dumps(records)
         with self._lock:
             if not self._entries or self._entries[0][0] != seq:
                 raise ValueError(f"batch {seq} is not the oldest in {self.folder}")

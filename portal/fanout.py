@@ -3,8 +3,10 @@
 Without Redis, other processes (the watcher, the ingest) cannot reach this
 process's listeners, so the web process tails the PortalEvent table and hands
 new rows to this process's open streams (portal.eventstream.deliver_local);
-its own commits wake the tailer at once. With Redis, the stream library's
-Redis listener does this job.
+its own commits wake the tailer at once, and on PostgreSQL so do every other
+process's (events.append NOTIFYs at commit; the OutboxListener LISTENs), so the
+poll every DTP_EVENT_POLL_SECONDS is only the fallback. With Redis, the stream
+library's Redis listener does this job.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from registry.models import PortalEvent
 
 from . import eventstream, health
 
-__all__ = ["start_background", "OutboxTailer", "HealthPublisher"]
+__all__ = ["start_background", "OutboxTailer", "OutboxListener", "HealthPublisher"]
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -58,6 +60,35 @@ class OutboxTailer(threading.Thread):
                 self.cursor = row.id
             if len(rows) < BATCH:
                 return
+
+
+class OutboxListener(threading.Thread):
+    """On PostgreSQL: LISTEN for the outbox's NOTIFY and wake the tailer at once (reconnecting with backoff)."""
+
+    _PARAMS = ("dbname", "user", "password", "host", "port", "sslmode", "sslrootcert", "sslcert", "sslkey",
+               "options", "connect_timeout", "application_name")
+
+    def __init__(self, wake: threading.Event) -> None:
+        super().__init__(name="outbox-listener", daemon=True)
+        self.wake = wake
+
+    def run(self) -> None:
+        import psycopg
+
+        params = {k: v for k, v in connection.get_connection_params().items() if k in self._PARAMS}
+        backoff = 1.0
+        while True:
+            try:
+                with psycopg.connect(**params, autocommit=True) as conn:
+                    conn.execute(f"LISTEN {ev.OUTBOX_CHANNEL}")
+                    backoff = 1.0
+                    self.wake.set()  # rows committed while nobody listened
+                    for _ in conn.notifies():
+                        self.wake.set()
+            except Exception as exc:  # the poll carries on meanwhile
+                log.warning("outbox listener: %s; the tailer polls until it is back", exc)
+            threading.Event().wait(backoff)
+            backoff = min(backoff * 2, 30.0)
 
 
 class HealthPublisher(threading.Thread):
@@ -101,4 +132,6 @@ def start_background() -> None:
             pass  # not migrated yet: the tailer starts from the first row it finds
         eventstream.on_local_publish(tailer.wake.set)
         tailer.start()
+        if connection.vendor == "postgresql":
+            OutboxListener(tailer.wake).start()
     HealthPublisher(settings.DTP_HEALTH_INTERVAL).start()

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from .models import PortalEvent
@@ -39,6 +39,7 @@ SYSTEM = "system"
 HEALTH = "health"
 
 log = logging.getLogger(__name__)
+OUTBOX_CHANNEL = "dtp_outbox"  # PostgreSQL NOTIFY channel: new PortalEvent rows were committed
 _hooks: list[Callable[[list[PortalEvent]], None]] = []
 
 
@@ -59,10 +60,19 @@ def append(drafts: Sequence[EventDraft]) -> list[PortalEvent]:
     if not drafts:
         return []
     now = timezone.now()
-    stored = PortalEvent.objects.bulk_create(
-        [PortalEvent(tenant=d.tenant, twin_id=d.twin_id, etype=d.etype, payload=d.payload, created_at=now)
-         for d in drafts]
-    )
+    stored = [PortalEvent(tenant=d.tenant, twin_id=d.twin_id, etype=d.etype, payload=d.payload, created_at=now)
+              for d in drafts]
+    if connection.vendor == "postgresql" and len(stored) > 50:  # a scan's thousands: COPY, ids reserved first
+        from .reconcile import bulk
+
+        for event, pk in zip(stored, bulk.reserve_ids(PortalEvent, len(stored)), strict=True):
+            event.id = pk
+        bulk.insert(PortalEvent, stored, with_pk=True)
+    else:
+        stored = PortalEvent.objects.bulk_create(stored)
+    if connection.vendor == "postgresql":  # delivered at commit: wakes the web processes' outbox tailers
+        with connection.cursor() as cursor:
+            cursor.execute(f"NOTIFY {OUTBOX_CHANNEL}")
     transaction.on_commit(lambda: _committed(stored))
     return stored
 

@@ -5,6 +5,13 @@ YAML is composed with libyaml (`CSafeLoader`) into nodes that keep their
 line and column, and turned into plain data here, so that every error can
 point at the exact place in the file, and so that alias bombs, recursive
 aliases, duplicate keys and exotic tags are refused instead of expanded.
+
+The happy path skips the node tree: libyaml's `yaml.load` with a strict
+constructor (_FastLoader) that gives up, rather than guess, on anything the
+node builder would refuse or word (aliases, merge keys, duplicate or
+non-string keys, other tags, non-finite numbers). A file that gives it up,
+fails validation or names a DTDL model (whose checks need positions) is
+parsed again the composed way, which places every error.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from importlib import resources
 from typing import Any
 
 import jsonschema
+import jsonschema_rs
 import yaml
 
 from . import values
@@ -135,7 +143,22 @@ def twin_schema() -> dict[str, Any]:
 
 @lru_cache(maxsize=1)
 def _validator() -> jsonschema.Draft202012Validator:
+    """The validator that words errors (paths, messages); run only on a document the fast one refused."""
     return jsonschema.Draft202012Validator(twin_schema())
+
+
+@lru_cache(maxsize=1)
+def _fast_validator() -> jsonschema_rs.Draft202012Validator:
+    """The compiled validator for the happy path: the same schema, tens of times faster than jsonschema."""
+    return jsonschema_rs.Draft202012Validator(twin_schema(), validate_formats=False)
+
+
+def _schema_valid(data: dict[str, Any]) -> bool:
+    """True when the compiled validator accepts `data`; anything it cannot judge goes to jsonschema."""
+    try:
+        return _fast_validator().is_valid(data)
+    except (ValueError, TypeError, OverflowError):
+        return False
 
 
 def parse_stream_uri(uri: str) -> tuple[str, str]:
@@ -351,6 +374,72 @@ def _translate(error: jsonschema.ValidationError, data: Any) -> tuple[_Path, str
 # --- The public entry -------------------------------------------------------------
 
 
+class _GiveUp(Exception):
+    """The fast loader met something only the composed path may judge and word."""
+
+
+class _FastLoader(yaml.CSafeLoader):
+    """yaml.load's libyaml loader, constructing exactly what _Builder would, or raising _GiveUp."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.budget = MAX_NODES
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        if node in self.constructed_objects or node in self.recursive_objects:
+            raise _GiveUp("an alias")
+        self.budget -= 1
+        if self.budget < 0:
+            raise _GiveUp("too many values")
+        tag = node.tag
+        if tag == "tag:yaml.org,2002:timestamp":
+            return node.value  # dates stay as written, as _Builder keeps them
+        if tag not in _SCALAR_TAGS and tag not in _COLLECTION_TAGS:
+            raise _GiveUp(tag)
+        value = super().construct_object(node, deep)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise _GiveUp("a non-finite number")
+        return value
+
+    def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict[str, Any]:
+        if not isinstance(node, yaml.MappingNode):
+            raise _GiveUp("not a mapping")
+        mapping: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != "tag:yaml.org,2002:str" \
+                    or key_node.value in mapping:
+                raise _GiveUp("a key")  # merge keys, other kinds of keys, duplicates
+            mapping[key_node.value] = self.construct_object(value_node, deep=deep)
+        return mapping
+
+
+def _depth(value: Any, limit: int) -> bool:
+    """True when `value` nests no deeper than `limit` levels (what _Builder's path length allows)."""
+    stack = [(value, 0)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            item = item.values()
+        elif not isinstance(item, list):
+            continue
+        if level + 1 > limit:
+            return False
+        stack.extend((child, level + 1) for child in item)
+    return True
+
+
+def _fast_parse(text: str, path: str) -> ParsedSpec | None:
+    """The spec of a valid, untyped file by yaml.load; None for anything the composed path must judge."""
+    try:
+        data = yaml.load(text, Loader=_FastLoader)
+    except (_GiveUp, yaml.YAMLError, ValueError, TypeError):
+        return None
+    if not isinstance(data, dict) or "model" in data or not _depth(data, MAX_DEPTH) or _problems(data):
+        return None
+    spec = _normalise(data)
+    return ParsedSpec(path, spec, (), spec.id, spec.tenant)
+
+
 def parse_spec(data: bytes, path: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedSpec:
     """Parse and validate one twin.yaml's bytes; `path` is only used in messages."""
 
@@ -367,6 +456,9 @@ def parse_spec(data: bytes, path: str, *, max_bytes: int = DEFAULT_MAX_BYTES) ->
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
         return fail(line, column, f"byte 0x{data[exc.start]:02x} is not valid UTF-8; save the file as UTF-8")
     text = text.removeprefix("\ufeff")
+    fast = _fast_parse(text, path)
+    if fast is not None:
+        return fast
 
     try:
         root = yaml.compose(text, Loader=yaml.CSafeLoader)
@@ -407,6 +499,8 @@ def _problems(data: dict[str, Any]) -> list[tuple[_Path, str, bool]]:
     unstorable = values.problems(data)
     if unstorable:
         return [(p.path, p.message, False) for p in unstorable]
+    if _schema_valid(data):
+        return _semantic_problems(data)
     problems = [_translate(error, data) for error in _validator().iter_errors(data)]
     return problems or _semantic_problems(data)
 

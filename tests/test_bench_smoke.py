@@ -14,6 +14,7 @@ from bench.browser import CHROMIUM
 REPO = Path(__file__).resolve().parent.parent
 
 SCANS = {"cold scan vs naive update_or_create", "cold scan vs parse-only floor",
+         "cold scan vs the libyaml floor (yaml.load CSafeLoader, nothing else)",
          "no-op rescan vs cold scan", "no-op rescan vs cold scan: SQL queries"}
 LIVE = {
     "scanner peak RSS, cold scan vs parse-only pass",

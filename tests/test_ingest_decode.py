@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from dataplane.messages import Alert, Limits, Observation, Rejected, decode
+from dataplane.messages import MAX_BATCH, Alert, Limits, Observation, Rejected, decode, decode_all
 from dataplane.routing import Route
 from tests.browser.server import wait_until
 
@@ -59,6 +59,32 @@ def test_printable_text_tabs_and_newlines_are_kept():
     assert isinstance(alert, Alert) and alert.body["message"] == "flow low\n\tcheck valve \u00e9"
     obs = decode(TELEMETRY, b'{"value": 2.5, "signal": "d\\u00e9bit"}', NOW)
     assert isinstance(obs, Observation) and obs.signal == "d\u00e9bit"
+
+
+def test_a_batch_carries_many_observations_each_checked_like_a_message():
+    payload = json.dumps([
+        {"value": 1.5, "ts": "2026-12-01T11:59:58Z"},
+        {"value": "high"},
+        {"value": 2.5, "ts": "2026-12-01T11:59:59.500Z", "signal": "pressure", "unit": "bar"},
+        {"value": 3, "ts": (NOW + timedelta(days=2)).isoformat()},
+        7,
+    ]).encode()
+    items = decode_all(TELEMETRY, payload, NOW)
+    assert [i.reason if isinstance(i, Rejected) else i.value for i in items] == [
+        1.5, "bad_value", 2.5, "ts_future", "bad_json"]
+    assert items[4].detail.startswith("payload[4] must be a JSON object")
+    assert (items[2].signal, items[2].unit, items[0].signal) == ("pressure", "bar", "flow")
+    assert items[2].time == datetime(2026, 12, 1, 11, 59, 59, 500000, tzinfo=timezone.utc)
+
+
+def test_a_batch_of_alerts_and_the_limits_of_a_batch():
+    alerts = decode_all(ALERTS, b'[{"severity": "info", "message": "a"}, {"severity": "nope"}]', NOW)
+    assert isinstance(alerts[0], Alert) and alerts[1].reason == "bad_severity"
+    assert [i.reason for i in decode_all(TELEMETRY, b"[]", NOW)] == ["bad_json"]
+    too_many = json.dumps([{"value": 1}] * (MAX_BATCH + 1), separators=(",", ":")).encode()
+    assert [i.reason for i in decode_all(TELEMETRY, too_many, NOW)] == ["too_large"]
+    assert [i.reason for i in decode_all(TELEMETRY, b'[{"value": NaN}]', NOW)] == ["bad_value"]
+    assert reason(TELEMETRY, b'[{"value": 1}]') == "bad_json"  # decode() reads one object, never a batch
 
 
 @pytest.mark.django_db(transaction=True)

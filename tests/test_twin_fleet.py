@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import statistics
 
+import pytest
+
 from registry.spec import parse_spec
 from tests.conftest import require_service
 from tests.mqtt_helpers import MOSQUITTO, Subscriber, broker_answers, check_telemetry, run_module, wait_for
@@ -112,25 +114,40 @@ def test_injected_faults_look_like_anomalies():
     assert any(len(v) == 1 for v in stuck_values.values())  # a flat line where there is always noise
 
 
-def test_run_publishes_every_declared_topic_of_the_fleet(tmp_path):
+@pytest.mark.parametrize("batch", [True, False], ids=["one batch per machine", "one message per reading"])
+def test_run_publishes_every_declared_stream_of_the_fleet(tmp_path, batch):
     if not broker_answers(*MOSQUITTO):
         require_service(f"Mosquitto at {MOSQUITTO[0]}:{MOSQUITTO[1]} does not answer")
     tenant = f"t-{os.urandom(4).hex()}"  # the fleet's topics carry the tenant: this test's own
     generate(tmp_path, "--machines", "15", "--tenant", tenant)
-    streams = {s.topic: (s.signal, s.unit) for spec in specs_under(tmp_path) for s in spec.streams}
+    specs = specs_under(tmp_path)
+    streams = {s.topic: (s.signal, s.unit) for spec in specs for s in spec.streams}
+    topic_of = {(spec.id, s.signal): s.topic for spec in specs for s in spec.streams}
+    twin_of = {s.topic: spec.id for spec in specs for s in spec.streams}
+
+    def readings() -> list[tuple[str, dict]]:
+        """(the topic of the stream each reading belongs to, the reading), batches unpacked."""
+        out = []
+        for m in sub.received():
+            items = m.json() if isinstance(m.json(), list) else [m.json()]
+            out.extend((topic_of[twin_of[m.topic], item["signal"]], item) for item in items)
+        return out
+
     sub = Subscriber(f"dtp/fleet/{tenant}/#")
     try:
         result = run_module("twins.fleet", "run", "--specs", str(tmp_path), "--count", "2", "--interval", "0.1",
-                            "--seed", "1", "--fault-rate", "0", env={"MQTT_URL": f"mqtt://{MOSQUITTO[0]}:{MOSQUITTO[1]}"})
+                            "--seed", "1", "--fault-rate", "0", *([] if batch else ["--no-batch"]),
+                            env={"MQTT_URL": f"mqtt://{MOSQUITTO[0]}:{MOSQUITTO[1]}"})
         assert result.returncode == 0, result.stderr
-        wait_for(lambda: {m.topic for m in sub.received()} >= set(streams) and len(sub.received()) >= 2 * len(streams),
-                 "two messages on every declared fleet topic")
+        wait_for(lambda: len(readings()) >= 2 * len(streams), "two readings of every declared fleet stream")
     finally:
         sub.close()
     received = sub.received()
-    assert {m.topic for m in received} == set(streams)
-    for m in received:
-        check_telemetry(m.json(), signal=streams[m.topic][0], unit=streams[m.topic][1])
+    # Batched: one message per machine and tick, on the machine's own first stream; else one per topic.
+    assert len(received) == 2 * (len(specs) if batch else len(streams))
+    assert {t for t, _ in readings()} == set(streams)
+    for topic, item in readings():
+        check_telemetry(item, signal=streams[topic][0], unit=streams[topic][1])
     expected = simulate(load_fleet(tmp_path), seed=1, ticks=2, dt=0.1, fault_rate=0)
-    assert sorted((m.topic, m.json()["value"]) for m in received) == sorted(
+    assert sorted((topic, item["value"]) for topic, item in readings()) == sorted(
         (topic, value) for row in expected for topic, value in row.items())

@@ -16,6 +16,7 @@ from django.utils import timezone
 from tenancy.services import ensure_tenants
 
 from .. import events
+from . import bulk
 from ..documents import effective_status, twin_payload, twin_state
 from ..models import Dependency, Stream, Twin, TwinUI, UpdateCmd
 from ..spec import SpecError, TwinSpec
@@ -81,6 +82,7 @@ class _Plan:
         self.drafts: list[events.EventDraft] = []
         # (twin, action, changed top-level fields, extra payload keys) for each twin.update event
         self.payload_twins: list[tuple[Twin, str, list[str], dict[str, Any]]] = []
+        self.streams: dict[str, list[Stream]] = {}  # the stream rows flush() wrote, by twin
 
     def command(self, twin: Twin, source: str, kind: str, old: dict[str, Any], new: dict[str, Any]) -> list[str]:
         if old:
@@ -94,36 +96,42 @@ class _Plan:
 
     def flush(self) -> None:
         ensure_tenants(t.tenant for t in self.new_twins + self.changed_twins)
-        Twin.objects.bulk_create(self.new_twins)
+        bulk.insert(Twin, self.new_twins)
         Twin.objects.bulk_update(self.changed_twins + self.quiet_twins, _TWIN_FIELDS, batch_size=500)
         TwinUI.objects.bulk_create(self.cards, update_conflicts=True, unique_fields=["twin"],
                                    update_fields=["name", "ui_url", "dtr_id"])
         ids = list(self.spec_twins)
         Stream.objects.filter(twin_id__in=ids).delete()
-        Stream.objects.bulk_create([
-            Stream(twin_id=twin_id, kind=s.kind, topic=s.topic, uri=s.uri, signal=s.signal, unit=s.unit,
-                   interval=s.interval)
-            for twin_id, spec in self.spec_twins.items() for s in spec.streams
-        ])
+        self.streams = {twin_id: [Stream(twin_id=twin_id, kind=s.kind, topic=s.topic, uri=s.uri, signal=s.signal,
+                                         unit=s.unit, interval=s.interval) for s in spec.streams]
+                        for twin_id, spec in self.spec_twins.items()}
+        bulk.insert(Stream, [s for rows in self.streams.values() for s in rows])
         Dependency.objects.filter(twin_id__in=ids).delete()
-        Dependency.objects.bulk_create([
+        bulk.insert(Dependency, [
             Dependency(twin_id=twin_id, target=target, kind=kind)
             for twin_id, spec in self.spec_twins.items() for kind, targets in spec.dependencies.items()
             for target in targets
         ])
-        UpdateCmd.objects.bulk_create(self.cmds)
+        bulk.insert(UpdateCmd, self.cmds)
         self._twin_events()
         Twin.objects.filter(pk__in=[t.pk for t in self.deleted]).delete()
         events.append(self.drafts)
         self.report.events += len(self.drafts)
 
     def _twin_events(self) -> None:
-        """Build twin.update payloads after the rows are written, with their streams."""
+        """Build twin.update payloads after the rows are written, with their streams.
+
+        The streams and cards this plan wrote are in memory; only the others are read back.
+        """
         ids = [t.id for t, _, _, _ in self.payload_twins]
-        streams: dict[str, list[Stream]] = defaultdict(list)
-        for s in Stream.objects.filter(twin_id__in=ids).order_by("id"):
+        cards = {c.twin_id: c for c in self.cards}
+        streams: dict[str, list[Stream]] = defaultdict(list, {i: self.streams[i] for i in ids if i in self.streams})
+        unread = [i for i in ids if i not in self.streams]
+        for s in Stream.objects.filter(twin_id__in=unread).order_by("id") if unread else ():
             streams[s.twin_id].append(s)
-        cards = {c.twin_id: c for c in TwinUI.objects.filter(twin_id__in=ids)}
+        missing = [i for i in ids if i not in cards]
+        if missing:
+            cards.update({c.twin_id: c for c in TwinUI.objects.filter(twin_id__in=missing)})
         for twin, action, changed, extra in self.payload_twins:
             payload = {"action": action, "changed": changed, **extra,
                        "twin": twin_payload(twin, cards.get(twin.id), streams[twin.id])}

@@ -96,7 +96,8 @@ class Publisher:
 
     # --- publishing --------------------------------------------------------------
 
-    def publish(self, topic: str, payload: dict[str, Any], qos: int = 0) -> mqtt.MQTTMessageInfo | None:
+    def publish(self, topic: str, payload: dict[str, Any] | list[dict[str, Any]],
+                qos: int = 0) -> mqtt.MQTTMessageInfo | None:
         """Send one JSON message now, or drop it (and count it) while not connected."""
         if not self._connected.is_set():
             self.dropped += 1

@@ -48,6 +48,9 @@ def parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
                      help=f"folder of generated twin.yaml files (default {default_dir(environ)})")
     run.add_argument("--fault-rate", type=float, default=None, metavar="P",
                      help="chance per machine and tick that a fault starts (default FLEET_FAULT_RATE, else 0.01)")
+    run.add_argument("--no-batch", action="store_true",
+                     help="one message per reading on its own stream's topic, instead of one batch per machine "
+                          "and tick (docs/messages.md)")
     run.add_argument("--faults-log", type=Path, metavar="FILE",
                      help="append each injected fault as a JSON line (ground truth for anomaly detection)")
     return p
@@ -79,7 +82,8 @@ def cmd_run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     machines = load_fleet(args.specs)
     faults_log = args.faults_log.open("a", encoding="utf-8") if args.faults_log else None
     try:
-        runner = FleetRunner(machines, settings, seed=settings.seed, fault_rate=rate, faults_log=faults_log)
+        runner = FleetRunner(machines, settings, seed=settings.seed, fault_rate=rate, faults_log=faults_log,
+                             batch=not args.no_batch)
         log.info("fleet: %d machines, %d streams", len(machines), sum(len(m.bindings) for m in machines))
         error = run_until_signalled([runner]).get(runner.name)
         if error is not None:
