@@ -19,6 +19,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
+from . import bulk
 from .models import PortalEvent
 
 __all__ = ["TWIN_UPDATE", "TWIN_DELETE", "SERVICE_UPDATE", "SPEC_ERROR", "HEALTH_UPDATE", "EventDraft", "append",
@@ -63,8 +64,6 @@ def append(drafts: Sequence[EventDraft]) -> list[PortalEvent]:
     stored = [PortalEvent(tenant=d.tenant, twin_id=d.twin_id, etype=d.etype, payload=d.payload, created_at=now)
               for d in drafts]
     if connection.vendor == "postgresql" and len(stored) > 50:  # a scan's thousands: COPY, ids reserved first
-        from .reconcile import bulk
-
         for event, pk in zip(stored, bulk.reserve_ids(PortalEvent, len(stored)), strict=True):
             event.id = pk
         bulk.insert(PortalEvent, stored, with_pk=True)

@@ -34,3 +34,10 @@ def test_only_the_adapter_imports_django_eventstream():
 
 def test_tenancy_and_the_registry_know_nothing_of_the_portal():
     assert {m for m in modules_importing("portal") if m.startswith(("tenancy/", "registry/"))} == set()
+
+
+def test_the_event_outbox_knows_nothing_of_reconcile():
+    """registry/events.py is the step after reconcile: it may not reach back to it."""
+    names = imports_of(REPO / "registry" / "events.py")
+    source = (REPO / "registry" / "events.py").read_text(encoding="utf-8")
+    assert not any("reconcile" in n for n in names) and "from .reconcile" not in source
