@@ -114,6 +114,7 @@ class IngestService:
         self._unacked: list[tuple[int, int, int]] = []  # (connection, mid, qos) in the order received
         self._connection = 0  # counts (re)connections: an ack belongs to the connection that delivered it
         self._rejects = RejectLog()
+        self._accepted: frozenset[str] | None = None  # the twins routed at the last liveness report
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._flush_now = threading.Event()
@@ -277,7 +278,13 @@ class IngestService:
     def report_liveness(self, now: datetime | None = None) -> dict[str, dict[str, Any]]:
         from registry.reconcile import update_runtime_many
 
-        changes = self.liveness.due(now or datetime.now(timezone.utc), self.routes.current().intervals)
+        routes = self.routes.current()
+        accepted = routes.twins if self.routes.loaded else None
+        if accepted is not None:
+            if self._accepted is not None and accepted - self._accepted:
+                self.liveness.forget_reports(set(accepted - self._accepted))
+            self._accepted = accepted
+        changes = self.liveness.due(now or datetime.now(timezone.utc), routes.intervals, accepted)
         if changes:
             update_runtime_many(changes, source="ingest")
             self.liveness.reported(changes)

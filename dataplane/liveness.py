@@ -61,18 +61,35 @@ class LivenessTracker:
                 if twin not in self._seen or when > self._seen[twin]:
                     self._seen[twin] = when
 
-    def due(self, now: datetime, intervals: dict[str, float]) -> dict[str, dict[str, Any]]:
-        """Runtime changes to report now: {twin: {"liveness": ..., "last_seen": ...}}."""
+    def due(self, now: datetime, intervals: dict[str, float],
+            accepted: frozenset[str] | None = None) -> dict[str, dict[str, Any]]:
+        """Runtime changes to report now: {twin: {"liveness": ..., "last_seen": ...}}.
+
+        Liveness says what the ingest accepts: a twin whose topics it no longer
+        routes (deprecated, removed from its file) is `silent` at once, however
+        recently it sent. Every report carries both keys, so a registry row that
+        lost them (a twin deleted and created again) is whole again at the next one.
+        """
         changes: dict[str, dict[str, Any]] = {}
         with self._lock:
-            for twin, seen in self._seen.items():
-                state = classify((now - min(seen, now)).total_seconds(), intervals.get(twin))
+            for twin, seen in list(self._seen.items()):
+                if accepted is not None and twin not in accepted:
+                    state = "silent"
+                else:
+                    state = classify((now - min(seen, now)).total_seconds(), intervals.get(twin))
                 reported = self._reported.get(twin)
                 if reported is None or reported[0] != state:
                     changes[twin] = {"liveness": state, "last_seen": seen.isoformat()}
                 elif state == "receiving" and seen - reported[1] >= self.refresh:
-                    changes[twin] = {"last_seen": seen.isoformat()}
+                    changes[twin] = {"liveness": state, "last_seen": seen.isoformat()}
         return changes
+
+    def forget_reports(self, twins: set[str]) -> None:
+        """The registry's rows for these twins are new (a twin created again, one no longer deprecated):
+        report their state afresh instead of trusting what was reported to the rows before."""
+        with self._lock:
+            for twin in twins:
+                self._reported.pop(twin, None)
 
     def reported(self, changes: dict[str, dict[str, Any]]) -> None:
         with self._lock:

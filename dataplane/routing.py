@@ -35,6 +35,7 @@ class TopicMap:
     exact: dict[str, Route]
     wildcard: tuple[tuple[str, Route], ...]
     intervals: dict[str, float]  # twin -> the shortest interval it declares
+    twins: frozenset[str] = frozenset()  # every twin whose data is accepted now (not deprecated)
 
     def route(self, topic: str) -> Route | None:
         found = self.exact.get(topic)
@@ -63,7 +64,8 @@ def load_topic_map() -> TopicMap:
             exact.setdefault(topic, route)
         if interval and not route.alerts:
             intervals[twin_id] = min(interval, intervals.get(twin_id, interval))
-    return TopicMap(exact, tuple(wildcard), intervals)
+    twins = frozenset(r.twin for r in exact.values()) | frozenset(r.twin for _, r in wildcard)
+    return TopicMap(exact, tuple(wildcard), intervals, twins)
 
 
 class RouteCache:
@@ -90,6 +92,11 @@ class RouteCache:
     def current(self) -> TopicMap:
         """The map as last loaded: never touches the database (the MQTT thread calls this per message)."""
         return self._map
+
+    @property
+    def loaded(self) -> bool:
+        """Whether a map has come from the registry yet (before that, no twin is known to be refused)."""
+        return self._mark is not None
 
     def refresh(self) -> TopicMap:
         """Reload the map if the registry changed (checked at most every check_seconds); on a database

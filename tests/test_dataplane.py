@@ -240,3 +240,23 @@ def test_liveness_goes_stale_and_silent_then_receiving_again(tree, scan_cmd, pre
     wait_until(lambda: liveness_events()[-1:] == ["receiving"], what="receiving again")
     runtime = Twin.objects.get(pk="pump-1").runtime
     assert runtime["liveness"] == "receiving" and datetime.fromisoformat(runtime["last_seen"])
+
+
+def test_liveness_follows_what_the_ingest_accepts(tree, scan_cmd, prefix, ingest):
+    path = pump_spec(tree, prefix, interval=60)  # receiving for three minutes after a message
+    scan_cmd(str(tree.root))
+    ingest()
+    send(prefix, "pump-1/flow", {"value": 1.0})
+    wait_until(lambda: Twin.objects.get(pk="pump-1").runtime.get("liveness") == "receiving", what="receiving")
+
+    # Deprecated: the ingest refuses its topics, so its badge says so at once, not minutes later.
+    path.write_text(path.read_text().replace("name: Pump 1", "name: Pump 1\nmetadata: {status: deprecated}"))
+    assert scan_cmd(str(tree.root)).code == 0
+    wait_until(lambda: Twin.objects.get(pk="pump-1").runtime.get("liveness") == "silent", what="silent")
+
+    # Back in service and sending: receiving again, with both keys written together.
+    path.write_text(path.read_text().replace("\nmetadata: {status: deprecated}", ""))
+    assert scan_cmd(str(tree.root)).code == 0
+    send(prefix, "pump-1/flow", {"value": 2.0})
+    wait_until(lambda: Twin.objects.get(pk="pump-1").runtime.get("liveness") == "receiving", what="receiving")
+    assert Twin.objects.get(pk="pump-1").runtime["last_seen"]
