@@ -49,7 +49,8 @@ def parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
     run.add_argument("--fault-rate", type=float, default=None, metavar="P",
                      help="chance per machine and tick that a fault starts (default FLEET_FAULT_RATE, else 0.01)")
     run.add_argument("--faults-log", type=Path, metavar="FILE",
-                     help="append each injected fault as a JSON line (ground truth for anomaly detection)")
+                     help="append each injected fault as a JSON line when it ends (ground truth for anomaly "
+                          "detection; format in twins/fleet/README.md)")
     return p
 
 
@@ -78,13 +79,14 @@ def cmd_run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         log.info("fleet: seed %d (pass --seed %d to repeat this run)", settings.seed, settings.seed)
     machines = load_fleet(args.specs)
     faults_log = args.faults_log.open("a", encoding="utf-8") if args.faults_log else None
+    runner = FleetRunner(machines, settings, seed=settings.seed, fault_rate=rate, faults_log=faults_log)
     try:
-        runner = FleetRunner(machines, settings, seed=settings.seed, fault_rate=rate, faults_log=faults_log)
         log.info("fleet: %d machines, %d streams", len(machines), sum(len(m.bindings) for m in machines))
         error = run_until_signalled([runner]).get(runner.name)
         if error is not None:
             raise error
     finally:
+        runner.faults.close()  # faults still under way are logged too (complete: false)
         if faults_log:
             faults_log.close()
     return 0
