@@ -16,7 +16,7 @@ from tenancy.access import Access
 from tenancy.tokens import create_token, revoke_own_token, tokens_of
 
 from . import access, health, queries
-from .charts import series_json, sparkline
+from .charts import series_json, summary
 from .graph import dependency_graph
 from .eventstream import start_cursor
 from .model_panel import model_panel
@@ -75,7 +75,7 @@ def twin(request: HttpRequest, twin_id: str) -> HttpResponse:
     return _page(request, "portal/twin.html", {
         "d": detail, "graph": graph, "spec_json": json.dumps(spec, indent=2, ensure_ascii=False),
         "runtime_json": json.dumps(detail.twin.runtime, indent=2, ensure_ascii=False), "page": "twin",
-        "charts": [sparkline(s) for s in recent_series(twin_id)], "alerts": recent_alerts(twin_id),
+        "charts": [summary(s) for s in recent_series(twin_id)], "alerts": recent_alerts(twin_id),
         "model": model_panel(detail.twin)})
 
 
@@ -85,7 +85,7 @@ def twin_observations(request: HttpRequest, twin_id: str) -> JsonResponse:
     if not queries.twin_visible(twin_id, _scope(request)):
         raise Http404("no such twin")
     alerts = [{**a, "time": a["time"].isoformat()} for a in recent_alerts(twin_id)]
-    return JsonResponse({"charts": series_json([sparkline(s) for s in recent_series(twin_id)]), "alerts": alerts})
+    return JsonResponse({"charts": series_json([summary(s) for s in recent_series(twin_id)]), "alerts": alerts})
 
 
 @signed_in

@@ -59,46 +59,5 @@
     prepend("twin-events", [{ tag: "b", text: type }, { text: "#" + p.event.id + ": " + p.severity }]);
   });
 
-  // Observations are too many to be portal events: the charts refetch while the page is open.
-  var charts = document.getElementById("charts");
-  var SVG = "http://www.w3.org/2000/svg";
-  function fmt(v) { return v === null ? "–" : String(Math.round(v * 1000) / 1000); }
-  function drawCharts(data) {
-    if (!data.charts.length) return;
-    charts.textContent = "";
-    data.charts.forEach(function (c) {
-      var fig = document.createElement("figure");
-      fig.className = "chart";
-      fig.dataset.signal = c.signal;
-      var cap = document.createElement("figcaption");
-      var b = document.createElement("b");
-      b.textContent = c.signal;
-      var last = document.createElement("span");
-      last.className = "last";
-      last.dataset.part = "last";
-      last.textContent = fmt(c.last);
-      var range = document.createElement("small");
-      range.className = "muted";
-      range.dataset.part = "range";
-      range.textContent = c.count + " points, " + fmt(c.low) + " – " + fmt(c.high) + ", last " + c.last_time;
-      cap.append(b, " ", last, " " + c.unit + " ", range);
-      var svg = document.createElementNS(SVG, "svg");
-      svg.setAttribute("viewBox", "0 0 260 48");
-      svg.setAttribute("class", "spark");
-      svg.setAttribute("preserveAspectRatio", "none");
-      var line = document.createElementNS(SVG, "polyline");
-      line.setAttribute("points", c.path);
-      svg.appendChild(line);
-      fig.append(cap, svg);
-      charts.appendChild(fig);
-    });
-  }
-  function refresh() {
-    if (document.hidden) return;
-    fetch(charts.dataset.url, { credentials: "same-origin" })
-      .then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (data) { if (data) drawCharts(data); })
-      .catch(function () { /* the next tick tries again */ });
-  }
-  if (charts) setInterval(refresh, 5000);
+  // The charts (uPlot, reading the series API) are drawn and kept live by chart.js.
 })();
