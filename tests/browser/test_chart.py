@@ -31,21 +31,38 @@ def obs(when: datetime, value: float) -> dict:
             "unit": "mm/s", "quality": "good"}
 
 
-@pytest.fixture
-def portal(db_env, tree):
-    tree.twin("lift", "lift-001", name="Lift 1", extra="metadata:\n  domain: [lift]\n")
+def _empty_tables() -> None:
     with connection.cursor() as cursor:  # plain tables: the test flush does not empty them
         for table in ("observation", "signal", "rollup_1m", "rollup_1h"):
             cursor.execute(f"DELETE FROM {table}")
+
+
+def _server(db_env, tree) -> AsgiServer:
+    db_env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    env = {**db_env, "DTP_TWINS_ROOTS": str(tree.root), "REDIS_URL": "", "DTP_HEALTH_INTERVAL": "3600",
+           "DTP_DEMO_MODE": "true", "DTP_LOG_LEVEL": "ERROR"}
+    return AsgiServer(env).start()
+
+
+@pytest.fixture
+def empty_portal(db_env, tree):
+    tree.twin("lift", "lift-001", name="Lift 1", extra="metadata:\n  domain: [lift]\n")
+    _empty_tables()
+    server = _server(db_env, tree)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def portal(db_env, tree):
+    tree.twin("lift", "lift-001", name="Lift 1", extra="metadata:\n  domain: [lift]\n")
+    _empty_tables()
     now = datetime.now(timezone.utc).replace(microsecond=0)
     # thirty days at one observation every 10 minutes, the last day at one every 10 s
     rows = [obs(now - timedelta(minutes=10 * i), float(i % 7)) for i in range(144, 30 * 144)]
     rows += [obs(now - timedelta(seconds=10 * i), float(i % 5)) for i in range(1, 8640)]
     write(rows)
-    db_env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    env = {**db_env, "DTP_TWINS_ROOTS": str(tree.root), "REDIS_URL": "", "DTP_HEALTH_INTERVAL": "3600",
-           "DTP_DEMO_MODE": "true", "DTP_LOG_LEVEL": "ERROR"}
-    server = AsgiServer(env).start()
+    server = _server(db_env, tree)
     yield server
     server.stop()
 
@@ -78,4 +95,17 @@ def test_the_chart_changes_range_and_resolution_reads_out_on_hover_and_updates_l
     write([obs(datetime.now(timezone.utc), 42.5)])  # a new observation: the chart picks it up on its own
     expect(fig.locator('[data-part="last"]')).to_have_text("42.5", timeout=WAIT)
     page.screenshot(path=str(artifacts / "portal-chart.png"), full_page=True)
+    assert refused == []
+
+
+def test_a_twin_without_data_gets_its_chart_when_the_first_observation_arrives(page, empty_portal):
+    refused: list[str] = []
+    page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+    page.goto(empty_portal.url + "/twins/lift-001/")
+    expect(page.locator('#charts [data-part="empty"]')).to_be_visible(timeout=WAIT)
+    write([obs(datetime.now(timezone.utc) - timedelta(seconds=5), 3.25)])
+    fig = page.locator('figure.chart[data-signal="vibration_rms"]')
+    expect(fig).to_have_attribute("data-resolution", "raw", timeout=WAIT)
+    expect(fig.locator('[data-part="last"]')).to_have_text("3.25")
+    expect(page.locator('#charts [data-part="empty"]')).to_have_count(0)
     assert refused == []
