@@ -14,9 +14,14 @@ from typing import Any
 
 from django.db import connection
 
-__all__ = ["RESOLUTIONS", "Point", "Series", "series", "prune", "Pruned"]
+__all__ = ["ADDITIVE_UNITS", "RESOLUTIONS", "Point", "Series", "is_additive", "series", "prune", "Pruned"]
 
 RESOLUTIONS = ("raw", "1m", "1h")
+# Units whose values add up over time (amounts, not rates or levels): for these a point also gives
+# its `sum`, the total of the bucket (energy in an hour, litres in a minute). Unit codes as in
+# twin.yaml streams (UCUM-like); a rate (kW, m3/h) or a level (C, bar) is not additive.
+ADDITIVE_UNITS = frozenset({"Wh", "kWh", "MWh", "GWh", "J", "kJ", "MJ", "GJ", "L", "m3", "kg", "t", "g",
+                            "count", "pcs", "events", "{count}", "{events}"})
 _TABLE = {"1m": "rollup_1m", "1h": "rollup_1h"}
 _STEP = {"1m": timedelta(minutes=1), "1h": timedelta(hours=1)}
 
@@ -35,9 +40,16 @@ class Point:
     def mean(self) -> float:
         return self.sum / self.count
 
-    def as_json(self) -> dict[str, Any]:
-        return {"time": self.time.isoformat().replace("+00:00", "Z"), "count": self.count, "min": self.min,
-                "max": self.max, "mean": self.mean, "last": self.last}
+    def as_json(self, additive: bool = False) -> dict[str, Any]:
+        out = {"time": self.time.isoformat().replace("+00:00", "Z"), "count": self.count, "min": self.min,
+               "max": self.max, "mean": self.mean, "last": self.last}
+        if additive:
+            out["sum"] = self.sum
+        return out
+
+
+def is_additive(unit: str) -> bool:
+    return unit in ADDITIVE_UNITS
 
 
 @dataclass(frozen=True)

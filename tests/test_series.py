@@ -104,3 +104,14 @@ def test_another_tenants_twin_is_a_404_like_a_missing_one(world):
     from rest_framework.test import APIClient
 
     assert APIClient().get(URL, {"signal": "vibration"}).status_code == 401
+
+
+def test_a_point_of_an_additive_unit_also_gives_its_sum(world):
+    writer = SqlWriter(dict(connection.settings_dict), connection.vendor)
+    writer.write([{"k": "obs", "time": (START + timedelta(seconds=10 * i)).isoformat(), "twin": "lift-a",
+                   "signal": "energy", "value": 0.5, "unit": "kWh", "quality": "good"} for i in range(12)])
+    writer.close()
+    body = client(Role.VIEWER).get(URL, {"signal": "energy", "from": iso(START), "to": iso(START + timedelta(hours=1)),
+                                         "max_points": 5}).json()
+    assert body["resolution"] == "1m" and [p["sum"] for p in body["points"]] == [3.0, 3.0]
+    assert "sum" not in get(client(Role.VIEWER, name="v2"), max_points=400).json()["points"][0]  # mm/s is a rate

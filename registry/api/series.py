@@ -37,6 +37,8 @@ class PointOut(serializers.Serializer):
     max = serializers.FloatField()
     mean = serializers.FloatField()
     last = serializers.FloatField(help_text="the value at the latest time in the bucket")
+    sum = serializers.FloatField(required=False, help_text="the bucket's total; only for an additive unit "
+                                                           "(energy, volume, mass, counts: see docs/rollups.md)")
 
 
 class SeriesOut(serializers.Serializer):
@@ -82,5 +84,7 @@ class TwinSeriesView(ScopedView):
             raise FieldErrors([{"field": "from", "message": "from must be before to"}])
         max_points = int_param(request, "max_points", 1000, 1, MAX_POINTS)
         found = rollups.series(twin.id, signal, start, end, max_points)
-        return Response({"twin": twin.id, "signal": signal, "unit": _unit(twin.id, signal),
-                         "resolution": found.resolution, "points": [p.as_json() for p in found.points]})
+        unit = _unit(twin.id, signal)
+        additive = rollups.is_additive(unit)
+        return Response({"twin": twin.id, "signal": signal, "unit": unit, "resolution": found.resolution,
+                         "points": [p.as_json(additive) for p in found.points]})
