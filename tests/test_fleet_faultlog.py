@@ -87,3 +87,39 @@ def test_a_fault_still_under_way_when_the_run_stops_is_logged_as_incomplete(flee
     assert all(r["start_tick"] == 0 for r in records)
     assert {r["complete"] for r in records if r["kind"] != "spike"} == {False}
     assert all(r["complete"] and r["end_tick"] == 0 for r in records if r["kind"] == "spike")
+
+
+def test_the_run_logs_each_fault_with_the_times_its_messages_carry(tmp_path):
+    import os
+
+    from tests.conftest import require_service
+    from tests.mqtt_helpers import MOSQUITTO, Subscriber, broker_answers, run_module, wait_for
+
+    if not broker_answers(*MOSQUITTO):
+        require_service(f"Mosquitto at {MOSQUITTO[0]}:{MOSQUITTO[1]} does not answer")
+    tenant = f"t-{os.urandom(4).hex()}"  # the fleet's topics carry the tenant: this test's own
+    generate(tmp_path / "fleet", "--machines", "15", "--tenant", tenant)
+    log_file = tmp_path / "faults.jsonl"
+    sub = Subscriber(f"dtp/fleet/{tenant}/#")
+    try:
+        result = run_module("twins.fleet", "run", "--specs", str(tmp_path / "fleet"), "--count", "4",
+                            "--interval", "0.1", "--seed", "1", "--fault-rate", "1", "--faults-log", str(log_file),
+                            env={"MQTT_URL": f"mqtt://{MOSQUITTO[0]}:{MOSQUITTO[1]}"})
+        assert result.returncode == 0, result.stderr
+        records = [json.loads(line) for line in log_file.read_text().splitlines()]
+        wait_for(lambda: len({m.json()["ts"] for m in sub.received()}) >= 4, "messages of all four ticks")
+    finally:
+        sub.close()
+    ticks = sorted({m.json()["ts"] for m in sub.received()})
+    assert len(ticks) == 4
+    stamps = {m.topic: set() for m in sub.received()}
+    for m in sub.received():
+        stamps[m.topic].add(m.json()["ts"])
+    assert {r["machine"] for r in records if r["start_tick"] == 0} == {m.spec.id for m in load_fleet(tmp_path / "fleet")}
+    for r in records:
+        assert r["start"] == ticks[r["start_tick"]] and r["end"] == ticks[r["end_tick"]], r
+        window = set(ticks[r["start_tick"]:r["end_tick"] + 1])
+        if r["kind"] == "dropout":
+            assert not window & stamps.get(r["topic"], set()), r  # withheld: no message in its window
+        else:
+            assert window <= stamps[r["topic"]], r  # sent, with exactly these timestamps
