@@ -126,3 +126,22 @@ def test_prune_data_refuses_a_retention_below_one_day():
 
     with pytest.raises(CommandError, match="--raw-days"):
         call_command("prune_data", "--raw-days", "0")
+
+
+def test_observations_stored_before_the_rollups_existed_are_counted_once_when_they_are_created(writer):
+    from dataplane.schema import apply_tables
+
+    twin = f"before-{next(_ids)}"
+    with connection.cursor() as cursor:  # a database from before this feature: observations, no rollups
+        cursor.execute("DROP TRIGGER IF EXISTS observation_rollup" + (" ON observation" if connection.vendor ==
+                                                                         "postgresql" else ""))
+        cursor.execute("DROP TABLE IF EXISTS rollup_1m")
+        cursor.execute("DROP TABLE IF EXISTS rollup_1h")
+    writer.write([obs(twin, BASE + timedelta(seconds=s), v) for s, v in [(50, 3.0), (5, 1.0), (65, 5.0), (4000, 2.0)]])
+
+    apply_tables(connection)  # what `migrate` / `init_stores` run
+    apply_tables(connection)  # and again: nothing is counted twice
+    assert_rollups_match(twin)
+    assert rollup_rows(twin, "rollup_1m")[("temp", BASE)] == (2, 4.0, 1.0, 3.0, 3.0)
+    writer.write([obs(twin, BASE + timedelta(seconds=70), 7.0)])  # and the trigger is back
+    assert_rollups_match(twin)

@@ -84,5 +84,18 @@ BEGIN
         CREATE TRIGGER observation_rollup AFTER INSERT ON observation
             REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION rollup_observations();
     END IF;
+
+    -- Observations stored before the rollups existed: counted once, when the rollups are still empty.
+    -- (CREATE TRIGGER locked out concurrent inserts until this transaction commits.)
+    IF NOT EXISTS (SELECT 1 FROM rollup_1m) AND NOT EXISTS (SELECT 1 FROM rollup_1h) THEN
+        INSERT INTO rollup_1m (twin, signal, bucket, value_count, value_sum, value_min, value_max, last_value, last_time)
+        SELECT twin, signal, date_bin(INTERVAL '1 minute', time, TIMESTAMPTZ '2000-01-01 00:00:00+00'),
+               count(*), sum(value), min(value), max(value), (array_agg(value ORDER BY time DESC))[1], max(time)
+        FROM observation GROUP BY 1, 2, 3;
+        INSERT INTO rollup_1h (twin, signal, bucket, value_count, value_sum, value_min, value_max, last_value, last_time)
+        SELECT twin, signal, date_bin(INTERVAL '1 hour', time, TIMESTAMPTZ '2000-01-01 00:00:00+00'),
+               count(*), sum(value), min(value), max(value), (array_agg(value ORDER BY time DESC))[1], max(time)
+        FROM observation GROUP BY 1, 2, 3;
+    END IF;
 END
 $$;

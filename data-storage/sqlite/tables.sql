@@ -83,3 +83,20 @@ BEGIN
         last_value = CASE WHEN excluded.last_time > last_time THEN excluded.last_value ELSE last_value END,
         last_time = max(last_time, excluded.last_time);
 END;
+
+-- Observations stored before the rollups existed: counted once, when the rollups are still empty.
+-- Both inserts run under that one condition (the first fills rollup_1m, so the second asks rollup_1h).
+INSERT INTO rollup_1h (twin, signal, bucket, value_count, value_sum, value_min, value_max, last_value, last_time)
+SELECT g.twin, g.signal, g.bucket, g.n, g.total, g.lo, g.hi,
+       (SELECT o.value FROM observation o WHERE o.twin = g.twin AND o.signal = g.signal AND o.time = g.last), g.last
+FROM (SELECT twin, signal, substr(time, 1, 13) || ':00:00.000000+00:00' AS bucket, count(*) AS n, sum(value) AS total,
+             min(value) AS lo, max(value) AS hi, max(time) AS last
+      FROM observation WHERE NOT EXISTS (SELECT 1 FROM rollup_1m) AND NOT EXISTS (SELECT 1 FROM rollup_1h)
+      GROUP BY twin, signal, substr(time, 1, 13)) AS g;
+INSERT INTO rollup_1m (twin, signal, bucket, value_count, value_sum, value_min, value_max, last_value, last_time)
+SELECT g.twin, g.signal, g.bucket, g.n, g.total, g.lo, g.hi,
+       (SELECT o.value FROM observation o WHERE o.twin = g.twin AND o.signal = g.signal AND o.time = g.last), g.last
+FROM (SELECT twin, signal, substr(time, 1, 16) || ':00.000000+00:00' AS bucket, count(*) AS n, sum(value) AS total,
+             min(value) AS lo, max(value) AS hi, max(time) AS last
+      FROM observation WHERE NOT EXISTS (SELECT 1 FROM rollup_1m)
+      GROUP BY twin, signal, substr(time, 1, 16)) AS g;
