@@ -114,6 +114,10 @@ def measure(sizes: list[int], db: str, live_size: int = 0, fanout: tuple[int, ..
             shutil.rmtree(root, ignore_errors=True)
             _wipe()
     _progress("scans done")
+    from bench.series import measure_series
+
+    measure_series(row, quick)
+    _progress("series API on rollups done")
     if live_size:
         measure_live(live_size, fanout, quick, row)
     return rows

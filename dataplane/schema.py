@@ -1,4 +1,4 @@
-"""The data tables (observation, signal, event_log) from the SQL files in data-storage/sql.
+"""The data tables (observation, signal, event_log, rollup_1m, rollup_1h) from the SQL files in data-storage/sql.
 
 The SQL files are the one definition: compose and Kubernetes hand them to the
 database's init, and the migration and `init_stores` run the same files here,
@@ -20,7 +20,7 @@ SQLITE_SQL = Path(settings.BASE_DIR) / "data-storage" / "sqlite" / "tables.sql" 
 
 def sql_files(vendor: str) -> list[Path]:
     if vendor == "postgresql":
-        return [SQL_DIR / "timescale.sql", SQL_DIR / "events.sql"]
+        return [SQL_DIR / "timescale.sql", SQL_DIR / "events.sql", SQL_DIR / "timescale_rollups.sql"]
     if vendor == "sqlite":
         return [SQLITE_SQL]
     raise ValueError(f"the data tables need PostgreSQL or SQLite, not {vendor}")

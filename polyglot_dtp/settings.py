@@ -256,6 +256,10 @@ EVENTSTREAM_STORAGE_CLASS = "portal.eventstream.PortalEventStorage"
 EVENTSTREAM_CHANNELMANAGER_CLASS = "portal.eventstream.PortalChannelManager"
 # Days PortalEvents are kept (`manage.py prune_events`); an older Last-Event-ID gets a reset.
 DTP_EVENT_RETENTION_DAYS = env.int("DTP_EVENT_RETENTION_DAYS", default=7)
+# Days raw observations are kept, and (longer) days the 1-minute and 1-hour rollups are kept
+# (`manage.py prune_data`, run by cron or the dtp-prune CronJob; docs/rollups.md).
+DTP_RAW_RETENTION_DAYS = env.int("DTP_RAW_RETENTION_DAYS", default=30)
+DTP_ROLLUP_RETENTION_DAYS = env.int("DTP_ROLLUP_RETENTION_DAYS", default=400)
 # Prefix of the stream channel names, so deployments (or test runs) sharing one Redis stay apart.
 DTP_EVENT_CHANNEL_PREFIX = env("DTP_EVENT_CHANNEL_PREFIX", default="")
 # Without Redis the web process tails the PortalEvent table this often (seconds) for

@@ -34,6 +34,8 @@ LIVE = {
     "SSE memory per connection vs bare asyncio SSE server",
     "web process RSS holding N streams vs bare asyncio SSE server",
 }
+SERIES = {"SQL writer with rollups kept vs without",  # bench/series.py: sized by observations, not twins
+          "series API, 3 d at 1 obs/10 s (1h rollup) vs reading the raw rows"}
 BROWSER = {f"edit to browser card p{q} vs edit to PortalEvent p{q}" for q in (50, 99)}
 
 
@@ -47,10 +49,11 @@ def test_the_benchmark_harness_produces_a_well_formed_table(tmp_path):
     names = [r["benchmark"] for r in result["rows"]]
     assert len(names) == len(set(names)), "one row per benchmark, database and size"
     browser = BROWSER if os.path.exists(CHROMIUM) else set()  # without Chromium those rows are skipped
-    assert set(names) == SCANS | LIVE | browser
+    assert set(names) == SCANS | LIVE | SERIES | browser
     for row in result["rows"]:
         fan_out = row["benchmark"].startswith(("SSE", "web process"))
-        assert row["db"] == "sqlite" and row["size"] == (50 if fan_out else 20) and row["unit"]
+        size = 25920 if row["benchmark"] in SERIES else (50 if fan_out else 20)
+        assert row["db"] == "sqlite" and row["size"] == size and row["unit"]
         assert all(isinstance(row[k], (int, float)) and math.isfinite(row[k]) and row[k] > 0
                    for k in ("ours", "baseline", "ratio")), row
     markdown = (tmp_path / "latest.md").read_text()

@@ -176,7 +176,7 @@ def test_the_twin_page_charts_recent_observations_and_lists_alerts(client, twins
     chart = html[html.index('data-signal="vibration_rms"'):]
     chart = chart[:chart.index("</figure>")]
     assert 'data-part="last">2<' in chart and "3 points, 1 – 3" in chart and "mm/s" in chart
-    assert "<polyline points=" in chart and "RMS &lt;b&gt;high&lt;/b&gt;" in html  # alert text is escaped
+    assert 'data-part="plot" data-unit="mm/s"' in chart and "RMS &lt;b&gt;high&lt;/b&gt;" in html  # alert text is escaped
 
     data = client.get("/twins/lift-001/observations.json").json()
     assert [(c["signal"], c["count"], c["last"]) for c in data["charts"]] == [("vibration_rms", 3, 2.0)]

@@ -1,13 +1,14 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from . import models, views
+from . import models, series, views
 from . import params as _params  # noqa: F401  (registers the <id:...> and <dtmi:...> converters)
 
 urlpatterns = [
     path("registry/twins", views.TwinListView.as_view(), name="twin-list"),
     path("registry/twins/<id:twin_id>", views.TwinDetailView.as_view(), name="twin-detail"),
     path("registry/twins/<id:twin_id>/history", views.TwinHistoryView.as_view(), name="twin-history"),
+    path("registry/twins/<id:twin_id>/series", series.TwinSeriesView.as_view(), name="twin-series"),
     path("registry/twins/<id:twin_id>/dtdl", models.TwinDtdlView.as_view(), name="twin-dtdl"),
     path("registry/models", models.ModelListView.as_view(), name="model-list"),
     path("registry/models/<dtmi:dtmi>", models.ModelDetailView.as_view(), name="model-detail"),

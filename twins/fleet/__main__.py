@@ -52,7 +52,8 @@ def parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
                      help="one message per reading on its own stream's topic, instead of one batch per machine "
                           "and tick (docs/messages.md)")
     run.add_argument("--faults-log", type=Path, metavar="FILE",
-                     help="append each injected fault as a JSON line (ground truth for anomaly detection)")
+                     help="append each injected fault as a JSON line when it ends (ground truth for anomaly "
+                          "detection; format in twins/fleet/README.md)")
     return p
 
 
@@ -81,14 +82,15 @@ def cmd_run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         log.info("fleet: seed %d (pass --seed %d to repeat this run)", settings.seed, settings.seed)
     machines = load_fleet(args.specs)
     faults_log = args.faults_log.open("a", encoding="utf-8") if args.faults_log else None
+    runner = FleetRunner(machines, settings, seed=settings.seed, fault_rate=rate, faults_log=faults_log,
+                         batch=not args.no_batch)
     try:
-        runner = FleetRunner(machines, settings, seed=settings.seed, fault_rate=rate, faults_log=faults_log,
-                             batch=not args.no_batch)
         log.info("fleet: %d machines, %d streams", len(machines), sum(len(m.bindings) for m in machines))
         error = run_until_signalled([runner]).get(runner.name)
         if error is not None:
             raise error
     finally:
+        runner.faults.close()  # faults still under way are logged too (complete: false)
         if faults_log:
             faults_log.close()
     return 0

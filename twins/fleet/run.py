@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import IO
 
@@ -15,6 +14,7 @@ from twins.common.messages import iso_utc, telemetry_payload
 from twins.common.runner import TickLoop
 from twins.common.stackspec import Binding, StackSpecError
 from twins.fleet.catalog import MACHINE_TYPES, SignalModel, machine_type
+from twins.fleet.faultlog import FaultLog
 from twins.fleet.sim import MachineSim
 
 __all__ = ["FleetMachine", "FleetRunner", "load_fleet", "simulate"]
@@ -73,18 +73,35 @@ def build_sims(machines: list[FleetMachine], seed: int, fault_rate: float) -> li
             for m in machines]
 
 
+SIM_START = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+
 def simulate(machines: list[FleetMachine], *, seed: int, ticks: int, dt: float = 5.0,
-             fault_rate: float = 0.01) -> list[dict[str, float | None]]:
-    """The fleet's values tick by tick (topic -> value, None for a dropout), without a broker."""
+             fault_rate: float = 0.01, faults: FaultLog | None = None,
+             start: datetime = SIM_START) -> list[dict[str, float | None]]:
+    """The fleet's values tick by tick (topic -> value, None for a dropout), without a broker.
+
+    With `faults`, the injected faults are logged as the run would log them, tick i at the
+    simulated time `start + i * dt` (the time a benchmark feeding these values would stamp them).
+    """
     sims = build_sims(machines, seed, fault_rate)
     out = []
-    for _ in range(ticks):
+    for i in range(ticks):
+        ts = iso_utc(start + timedelta(seconds=i * dt))
         row: dict[str, float | None] = {}
         for machine, sim in zip(machines, sims, strict=True):
             for reading in sim.step(dt):
                 row[machine.bindings[reading.signal].topic] = reading.value
+            if faults is not None:
+                faults.after_step(sim, _topics(machine), ts)
         out.append(row)
+    if faults is not None:
+        faults.close()
     return out
+
+
+def _topics(machine: FleetMachine) -> dict[str, str]:
+    return {name: binding.topic for name, binding in machine.bindings.items()}
 
 
 class FleetRunner(TickLoop):
@@ -104,7 +121,7 @@ class FleetRunner(TickLoop):
         self.batch = batch
         self.machines = machines
         self.sims = build_sims(machines, seed, fault_rate)
-        self.faults_log = faults_log
+        self.faults = FaultLog(faults_log, seed)
         self._last: list[list[tuple[Binding, float]]] = []
 
     def tick(self) -> None:
@@ -112,8 +129,7 @@ class FleetRunner(TickLoop):
         last = []
         for machine, sim in zip(self.machines, self.sims, strict=True):
             readings = sim.step(self.settings.interval)
-            if sim.last_started is not None:
-                self._log_fault(machine, sim, now)
+            self.faults.after_step(sim, _topics(machine), now)
             sent = [(machine.bindings[r.signal], r.value) for r in readings if r.value is not None]
             self._send(sent, now)
             last.append(sent)
@@ -131,13 +147,3 @@ class FleetRunner(TickLoop):
             return
         for topic, payload in payloads:
             self._track(self.publisher.publish(topic, payload))
-
-    def _log_fault(self, machine: FleetMachine, sim: MachineSim, ts: str) -> None:
-        fault = sim.last_started
-        log.info("fault injected: %s %s %s for %d ticks", machine.spec.id, fault.signal, fault.kind, fault.duration)
-        if self.faults_log is not None:
-            self.faults_log.write(json.dumps({
-                "ts": ts, "twin_id": machine.spec.id, "signal": fault.signal, "kind": fault.kind,
-                "topic": machine.bindings[fault.signal].topic, "start_tick": fault.start_tick,
-                "ticks": fault.duration, "magnitude": round(fault.magnitude, 6)}) + "\n")
-            self.faults_log.flush()

@@ -1,5 +1,5 @@
 /* Twin page: a change to this twin refetches the page and swaps in its live parts (the server renders
-   them once, for the page and for the refresh); the charts refetch every few seconds. */
+   them once, for the page and for the refresh); the alerts refetch every few seconds (the charts are chart.js's). */
 (function () {
   "use strict";
   var page = document.querySelector(".twin-page");
@@ -23,12 +23,14 @@
 
   function changed() { if (!timer) timer = setTimeout(refreshPage, 150); }
 
-  var charts = document.getElementById("charts");
-  function refreshCharts() {
-    if (document.hidden || !charts) return;
-    DTP.fragment(charts.dataset.url).then(function (frag) {
-      var body = frag && frag.querySelector("#charts-body");
-      var old = document.getElementById("charts-body");
+  // The charts (uPlot, reading the series API) are drawn and kept live by chart.js; the alerts beside them
+  // are a server-rendered fragment, refetched.
+  var alertsBox = document.getElementById("alerts-box");
+  function refreshAlerts() {
+    if (document.hidden || !alertsBox) return;
+    DTP.fragment(alertsBox.dataset.url).then(function (frag) {
+      var body = frag && frag.querySelector("#alerts-body");
+      var old = document.getElementById("alerts-body");
       if (body && old) DTP.swap(old, body);
     });
   }
@@ -44,6 +46,6 @@
     }
     changed();
   });
-  DTP.on("twin.alert", function (p) { if (p.twin_id === id) { changed(); refreshCharts(); } });
-  if (charts) setInterval(refreshCharts, 5000);
+  DTP.on("twin.alert", function (p) { if (p.twin_id === id) { changed(); refreshAlerts(); } });
+  if (alertsBox) setInterval(refreshAlerts, 5000);
 })();
