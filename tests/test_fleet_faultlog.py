@@ -102,7 +102,8 @@ def test_the_run_logs_each_fault_with_the_times_its_messages_carry(tmp_path):
     log_file = tmp_path / "faults.jsonl"
     sub = Subscriber(f"dtp/fleet/{tenant}/#")
     try:
-        result = run_module("twins.fleet", "run", "--specs", str(tmp_path / "fleet"), "--count", "4",
+        # One message per reading (--no-batch), so each signal's stamps are on its own topic to compare.
+        result = run_module("twins.fleet", "run", "--specs", str(tmp_path / "fleet"), "--count", "4", "--no-batch",
                             "--interval", "0.1", "--seed", "1", "--fault-rate", "1", "--faults-log", str(log_file),
                             env={"MQTT_URL": f"mqtt://{MOSQUITTO[0]}:{MOSQUITTO[1]}"})
         assert result.returncode == 0, result.stderr
