@@ -30,3 +30,14 @@ CREATE TABLE IF NOT EXISTS event_log (
 );
 CREATE INDEX IF NOT EXISTS event_log_twin_time ON event_log (twin, time DESC);
 CREATE INDEX IF NOT EXISTS event_log_severity_time ON event_log (severity, time DESC);
+
+-- The alarm evaluator's journal (see data-storage/sql/events.sql).
+CREATE TABLE IF NOT EXISTS rule_input (
+    id     INTEGER PRIMARY KEY AUTOINCREMENT,
+    time   TEXT NOT NULL,
+    twin   TEXT NOT NULL,
+    signal TEXT NOT NULL DEFAULT '',
+    value  REAL,
+    kind   TEXT NOT NULL DEFAULT 'obs',
+    body   TEXT
+);
