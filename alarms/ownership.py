@@ -27,7 +27,7 @@ from django.db import connection
 __all__ = ["Ownership", "SLOT_SQL"]
 
 _KEY = 0x616C6D00  # "alm\0": the slot locks' class; +1 the member lock, +2 the per-transaction fence
-SLOT_SQL = "((hashtext({col}) & 2147483647) % {n})"
+SLOT_SQL = "mod(hashtext({col}) & 2147483647, {n})"
 
 
 class Ownership:
