@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Leaf", "Rule", "parse_rules", "problems", "merge_rules", "parse_duration", "ANOMALY_SUFFIX",
+__all__ = ["Leaf", "Rule", "parse_rules", "problems", "merge_rules", "parse_duration", "is_override", "ANOMALY_SUFFIX",
            "SEVERITIES"]
 
 SEVERITIES = ("warning", "minor", "major", "critical")
@@ -215,8 +215,46 @@ def parse_rules(data: Any, path: Path = ("rules",)) -> tuple[list[Rule], list[tu
     return rules, found
 
 
+def is_override(item: Any) -> bool:
+    """A twin's rule without a signal and without all/any changes the parameters of its model's rule of that id."""
+    return isinstance(item, dict) and "signal" not in item and "all" not in item and "any" not in item \
+        and "no_data" not in item
+
+
+def _override_problems(item: dict[str, Any], path: Path) -> list[tuple[Path, str]]:
+    """What can be checked of an override alone: its keys and their types (the merged rule is checked on load)."""
+    found: list[tuple[Path, str]] = []
+    rule_id = item.get("id")
+    if not isinstance(rule_id, str) or not _ID.match(rule_id):
+        return [(path, "every rule needs an id; an override names the model rule it changes")]
+    for key, value in item.items():
+        here = path + (key,)
+        if key not in _RULE_KEYS:
+            found.append((here, f"{key!r} is not a rule key; see docs/alarms.md for the keys"))
+        elif key in ("for", "per", "window"):
+            try:
+                parse_duration(value)
+            except ValueError as exc:
+                found.append((here, f"{key} {exc}"))
+        elif key == "severity" and value not in SEVERITIES:
+            found.append((here, f"severity must be one of {', '.join(SEVERITIES)}"))
+        elif key in _LEAF_KEYS - {"signal", "no_data"} and (isinstance(value, bool)
+                                                           or not isinstance(value, (int, float))):
+            found.append((here, f"{key} must be a number, e.g. {key}: 30"))
+    return found
+
+
 def problems(data: Any, path: Path = ("rules",)) -> list[tuple[Path, str]]:
-    return parse_rules(data, path)[1]
+    """A twin's `rules:`: full rules are checked whole, overrides (see is_override) by their keys."""
+    if not isinstance(data, list):
+        return parse_rules(data, path)[1]
+    found = parse_rules([r for r in data if not is_override(r)], path)[1]
+    positions = [i for i, r in enumerate(data) if not is_override(r)]
+    remapped = [((path[0], positions[p[1]]) + p[2:] if len(p) > 1 else p, m) for p, m in found]
+    for i, item in enumerate(data):
+        if is_override(item):
+            remapped += _override_problems(item, path + (i,))
+    return remapped
 
 
 def merge_rules(model_rules: list[dict[str, Any]], twin_rules: list[dict[str, Any]]) -> list[dict[str, Any]]:

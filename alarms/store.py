@@ -28,9 +28,9 @@ def save_twin_rules(rules: Mapping[str, Sequence[dict[str, Any]]], deleted: Sequ
 
 
 def save_model_rules(files: Mapping[str, tuple[str, str, list[dict[str, Any]]]], roots_q: Any,
-                     now: datetime) -> None:
-    """Replace the model rules files under the scanned roots: path -> (dtmi, sha256, rules), the last good ones."""
-    ModelRules.objects.filter(roots_q).exclude(path__in=list(files)).delete()
+                     now: datetime, keep: set[str]) -> None:
+    """Write the changed rules files (path -> (dtmi, sha256, rules)); drop those under the roots not in `keep`."""
+    ModelRules.objects.filter(roots_q).exclude(path__in=sorted(keep)).delete()
     for path, (dtmi, sha, rules) in files.items():
         ModelRules.objects.update_or_create(path=path, defaults={"dtmi": dtmi, "sha256": sha, "rules": rules,
                                                                  "updated_at": now})
