@@ -78,8 +78,7 @@ def alarm_raised(alarm: Alarm) -> None:
     for a in members:
         if a.incident_id != incident.id:
             a.incident = incident
-            if a.pk != alarm.pk:
-                a.save(update_fields=["incident"])
+            a.save(update_fields=["incident"])
     twins = {a.twin_id for a in Alarm.objects.filter(incident=incident)} | {alarm.twin_id}
     first = {a.twin_id: a.started_at for a in reversed(members)}
 
