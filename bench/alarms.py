@@ -29,16 +29,16 @@ WINDOW = 900
 SAMPLES = 20
 # Ten rules of every kind, at levels the benchmark's values never reach: evaluation without alarm writes.
 TEN_RULES = """rules:
-  - {id: r1, signal: v, above: 1.0e9, for: 5s, clear_below: 0.9e9, severity: major}
-  - {id: r2, signal: v, below: -1.0e9, deadband: 5}
-  - {id: r3, signal: v, rate_above: 1.0e9, window: 30s}
-  - {id: r4, signal: v, rate_below: -1.0e9, window: 10s, per: 1m}
+  - {id: r1, signal: v, above: 1000000000, for: 5s, clear_below: 900000000, severity: major}
+  - {id: r2, signal: v, below: -1000000000, deadband: 5}
+  - {id: r3, signal: v, rate_above: 1000000000, window: 30s}
+  - {id: r4, signal: v, rate_below: -1000000000, window: 10s, per: 1m}
   - {id: r5, no_data: 1h, severity: warning}
   - {id: r6, signal: v, anomaly_above: 0.99}
-  - {id: r7, all: [{signal: v, above: 1.0e9}, {signal: v, rate_above: 1.0e9}], for: 1m}
-  - {id: r8, any: [{signal: v, above: 1.0e9}, {signal: v, below: -1.0e9}]}
-  - {id: r9, signal: v, above: 1.0e9, severity: minor, escalate: [{after: 5m, severity: critical}]}
-  - {id: r10, signal: v, above: 1.0e9, levels: [{above: 2.0e9, severity: critical}]}
+  - {id: r7, all: [{signal: v, above: 1000000000}, {signal: v, rate_above: 1000000000}], for: 1m}
+  - {id: r8, any: [{signal: v, above: 1000000000}, {signal: v, below: -1000000000}]}
+  - {id: r9, signal: v, above: 1000000000, severity: minor, escalate: [{after: 5m, severity: critical}]}
+  - {id: r10, signal: v, above: 1000000000, levels: [{above: 2000000000, severity: critical}]}
 """
 
 
