@@ -121,7 +121,7 @@ def _run_mode(work: Path, broker: str, env: dict[str, str], dsn: dict, rules: st
     import psycopg
 
     prefix = f"bench/{secrets.token_hex(3)}"
-    tree = _tree(work / secrets.token_hex(2), prefix, rules)
+    tree = _tree(work, prefix, rules)  # one folder: the scan moves the same twins to the new rules
     subprocess.run([sys.executable, "manage.py", "scan_twins", "--prune", str(tree)], cwd=REPO, env=env, check=True,
                    stdout=subprocess.DEVNULL)
     with psycopg.connect(**dsn, autocommit=True) as conn:
@@ -143,7 +143,7 @@ def _run_mode(work: Path, broker: str, env: dict[str, str], dsn: dict, rules: st
 def _latency(work: Path, broker: str, env: dict[str, str], dsn: dict) -> list[float]:
     """ms from the publish that crosses `above: 100` to the alarm.raise carrying that value at an SSE client."""
     prefix = f"bench/{secrets.token_hex(3)}"
-    tree = _tree(work / "lat", prefix, "rules:\n  - {id: hot, signal: v, above: 100, clear_below: 90}\n")
+    tree = _tree(work, prefix, "rules:\n  - {id: hot, signal: v, above: 100, clear_below: 90}\n")
     subprocess.run([sys.executable, "manage.py", "scan_twins", "--prune", str(tree)], cwd=REPO, env=env, check=True,
                    stdout=subprocess.DEVNULL)
     import psycopg
