@@ -93,6 +93,9 @@ def main() -> None:
     parser.add_argument("--ingest", type=int,
                         help=f"observations for the MQTT ingest benchmark, on PostgreSQL (default {FULL_INGEST}, "
                              f"{QUICK_INGEST} with --quick; 0 skips it)")
+    parser.add_argument("--alarms", type=int,
+                        help="observations for the alarm benchmark (10 rules per twin vs none, and publish -> "
+                             "alarm.raise latency), on PostgreSQL (default: as --ingest; 0 skips it)")
     parser.add_argument("--dtdl", type=int,
                         help=f"DTDL v3 conformance cases for the validator against the npm reference parser "
                              f"(default all, {QUICK_DTDL} with --quick; 0 skips it)")
@@ -108,6 +111,8 @@ def main() -> None:
         args.out = REPO / "bench" / "results" / ("quick" if args.quick else "")
     if args.ingest is None:
         args.ingest = QUICK_INGEST if args.quick else FULL_INGEST
+    if args.alarms is None:
+        args.alarms = args.ingest
     args.sizes = args.sizes or (QUICK_SIZES if args.quick else FULL_SIZES)
     rows: list[dict] = []
     if args.db in ("sqlite", "both"):
@@ -129,6 +134,18 @@ def main() -> None:
                                      text=True)
                 if out.returncode != 0:
                     raise SystemExit(f"the ingest benchmark failed (exit {out.returncode}); see above")
+                rows += json.loads(out.stdout)
+            finally:
+                drop()
+        if args.alarms:  # alarm rules: ingest throughput with 10 rules per twin, publish -> alarm.raise latency
+            url, drop = _postgres_database(os.environ.get("DTP_BENCH_POSTGRES_URL",
+                                                          "postgres://postgres@127.0.0.1:5432/postgres"))
+            try:
+                out = subprocess.run([sys.executable, "-m", "bench.alarms", "--messages", str(args.alarms)],
+                                     cwd=REPO, env={**os.environ, "DATABASE_URL": url}, stdout=subprocess.PIPE,
+                                     text=True)
+                if out.returncode != 0:
+                    raise SystemExit(f"the alarm benchmark failed (exit {out.returncode}); see above")
                 rows += json.loads(out.stdout)
             finally:
                 drop()

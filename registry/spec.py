@@ -91,6 +91,8 @@ class TwinSpec:
     streams: tuple[StreamSpec, ...]
     # The DTDL Interface (a DTMI) the twin is an instance of; "" for an untyped twin.
     model: str = ""
+    # Alarm rules as written (validated by alarms.rules); stored apart from the document (alarms.TwinRules).
+    rules: tuple[dict[str, Any], ...] = ()
 
     @property
     def status(self) -> str:
@@ -580,6 +582,10 @@ def _semantic_problems(data: dict[str, Any]) -> list[tuple[_Path, str, bool]]:
                              f"interfaces.data_streams[{i}]: {values.quote(uri)} is already listed at "
                              f"data_streams[{seen[key]}]; list each stream once", False))
         seen.setdefault(key, i)
+    if "rules" in data:
+        from alarms.rules import problems as rule_problems  # Django-free, like this module
+
+        problems += [(path, f"{_dotted(path)}: {message}", False) for path, message in rule_problems(data["rules"])]
     return problems
 
 
@@ -611,4 +617,5 @@ def _normalise(data: dict[str, Any]) -> TwinSpec:
         ui=ui,
         streams=tuple(streams),
         model=data.get("model", ""),
+        rules=tuple(data.get("rules", [])),
     )

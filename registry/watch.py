@@ -35,7 +35,7 @@ class _Trigger(FileSystemEventHandler):
             return
         paths = [p for p in (event.src_path, getattr(event, "dest_path", "")) if p]
         names = [os.path.basename(os.fsdecode(p)) for p in paths]
-        if event.is_directory or any(n in SPEC_NAMES or n.endswith(MODEL_SUFFIX) for n in names):
+        if event.is_directory or any(n in SPEC_NAMES or n.endswith(MODEL_SUFFIX) or n.endswith(".rules.yaml") for n in names):
             self.wake.set()
 
 

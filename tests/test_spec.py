@@ -78,7 +78,7 @@ interfaces:
     [
         (b"id: a\nname: A\ntenant: acme\ncolour: red\n",
          "twins/x/twin.yaml:4:1: unknown key 'colour' at the top level; allowed keys: @id, dependencies, "
-         "description, id, interfaces, metadata, model, name, tenant, ui"),
+         "description, id, interfaces, metadata, model, name, rules, tenant, ui"),
         (b"id: a\nname: A\ntenant: Acme Corp\n",
          "twins/x/twin.yaml:3:9: tenant must be a lowercase slug"),
         (b"id: -bad id\nname: A\ntenant: acme\n",

@@ -13,3 +13,16 @@ CREATE TABLE IF NOT EXISTS event_log (
 -- "The latest events of a twin" is the query the portal and the API ask.
 CREATE INDEX IF NOT EXISTS event_log_twin_time ON event_log (twin, time DESC);
 CREATE INDEX IF NOT EXISTS event_log_severity_time ON event_log (severity, time DESC);
+
+-- The alarm evaluator's journal (docs/alarms.md): every new observation and alert, written by the SQL
+-- lane in the same transaction as the observation itself, read in id order by the evaluator that owns
+-- the twin's slot and deleted in the transaction that commits the rule state it produced.
+CREATE TABLE IF NOT EXISTS rule_input (
+    id     BIGSERIAL        PRIMARY KEY,
+    time   TIMESTAMPTZ      NOT NULL,
+    twin   TEXT             NOT NULL,
+    signal TEXT             NOT NULL DEFAULT '',
+    value  DOUBLE PRECISION,
+    kind   TEXT             NOT NULL DEFAULT 'obs',
+    body   JSONB
+);

@@ -100,3 +100,14 @@ FROM (SELECT twin, signal, substr(time, 1, 16) || ':00.000000+00:00' AS bucket, 
              min(value) AS lo, max(value) AS hi, max(time) AS last
       FROM observation WHERE NOT EXISTS (SELECT 1 FROM rollup_1m)
       GROUP BY twin, signal, substr(time, 1, 16)) AS g;
+
+-- The alarm evaluator's journal (see data-storage/sql/events.sql).
+CREATE TABLE IF NOT EXISTS rule_input (
+    id     INTEGER PRIMARY KEY AUTOINCREMENT,
+    time   TEXT NOT NULL,
+    twin   TEXT NOT NULL,
+    signal TEXT NOT NULL DEFAULT '',
+    value  REAL,
+    kind   TEXT NOT NULL DEFAULT 'obs',
+    body   TEXT
+);

@@ -112,9 +112,11 @@ class SqlWriter:
                 with cur.copy("COPY observation_in (time, twin, signal, value, quality) FROM STDIN") as copy:
                     for r in obs:
                         copy.write_row((_utc(r["time"]), r["twin"], r["signal"], r["value"], r["quality"]))
-                cur.execute("INSERT INTO observation (time, twin, signal, value, quality) "
+                # rule_input: the alarm evaluator's journal, only of rows that are new (a retried batch once)
+                cur.execute("WITH new AS (INSERT INTO observation (time, twin, signal, value, quality) "
                             "SELECT time, twin, signal, value, quality FROM observation_in "
-                            "ON CONFLICT DO NOTHING")
+                            "ON CONFLICT DO NOTHING RETURNING time, twin, signal, value) "
+                            "INSERT INTO rule_input (time, twin, signal, value) SELECT * FROM new")
                 cur.executemany("INSERT INTO signal (twin, name, unit) VALUES (%s, %s, %s) "
                                 "ON CONFLICT (twin, name) DO UPDATE SET unit = EXCLUDED.unit "
                                 "WHERE signal.unit IS DISTINCT FROM EXCLUDED.unit",
@@ -123,6 +125,10 @@ class SqlWriter:
                 cur.executemany("INSERT INTO event_log (time, twin, severity, kind, body) "
                                 "VALUES (%s, %s, %s, %s, %s::jsonb)",
                                 [(_utc(r["time"]), r["twin"], r["severity"], r["kind"], json.dumps(r["body"]))
+                                 for r in events])
+                cur.executemany("INSERT INTO rule_input (time, twin, signal, kind, body) "
+                                "VALUES (%s, %s, '', 'alert', %s::jsonb)",
+                                [(_utc(r["time"]), r["twin"], json.dumps({**r["body"], "severity": r["severity"]}))
                                  for r in events])
 
     def _write_sqlite(self, obs: list[dict[str, Any]], events: list[dict[str, Any]]) -> None:
@@ -139,6 +145,11 @@ class SqlWriter:
             conn.executemany("INSERT INTO event_log (time, twin, severity, kind, body) VALUES (?, ?, ?, ?, ?)",
                              [(_utc(r["time"]).isoformat(timespec="microseconds"), r["twin"], r["severity"],
                                r["kind"], json.dumps(r["body"])) for r in events])
+            conn.executemany("INSERT INTO rule_input (time, twin, signal, value, kind, body) VALUES (?, ?, ?, ?, ?, ?)",
+                             [(_utc(r["time"]).isoformat(timespec="microseconds"), r["twin"], r["signal"], r["value"],
+                               "obs", None) for r in obs]
+                             + [(_utc(r["time"]).isoformat(timespec="microseconds"), r["twin"], "", None, "alert",
+                                 json.dumps({**r["body"], "severity": r["severity"]})) for r in events])
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")

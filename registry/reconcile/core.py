@@ -79,6 +79,7 @@ class _Plan:
         self.spec_twins: dict[str, TwinSpec] = {}  # twins whose stream and dependency rows are rewritten
         self.deleted: list[Twin] = []
         self.cmds: list[UpdateCmd] = []
+        self.rules: dict[str, tuple] = {}  # twin id -> its `rules:`, stored by alarms.store (not in the document)
         self.drafts: list[events.EventDraft] = []
         # (twin, action, changed top-level fields, extra payload keys) for each twin.update event
         self.payload_twins: list[tuple[Twin, str, list[str], dict[str, Any]]] = []
@@ -113,6 +114,9 @@ class _Plan:
             for target in targets
         ])
         bulk.insert(UpdateCmd, self.cmds)
+        from alarms.store import save_twin_rules  # the step after reconcile, in the same transaction
+
+        save_twin_rules(self.rules, [t.pk for t in self.deleted], self.now)
         self._twin_events()
         Twin.objects.filter(pk__in=[t.pk for t in self.deleted]).delete()
         events.append(self.drafts)
@@ -159,6 +163,7 @@ def _create(plan: _Plan, spec: TwinSpec, *, source: str, origin: str, path: str 
     twin = Twin(id=spec.id, runtime={}, source=origin, source_path=path, content_hash=sha,
                 revision=1, created_at=plan.now, updated_at=plan.now)
     _set_spec_fields(twin, spec)
+    plan.rules[twin.id] = spec.rules
     plan.new_twins.append(twin)
     plan.cards.append(_card(twin.id, spec))
     plan.spec_twins[twin.id] = spec
@@ -175,6 +180,7 @@ def _update(plan: _Plan, twin: Twin, spec: TwinSpec, *, source: str,
     runtime = twin.runtime if runtime is None else runtime
     new_state = {**spec.document(), "runtime": runtime}
     twin.updated_at = plan.now
+    plan.rules[twin.id] = spec.rules
     if old_state == new_state:
         plan.quiet_twins.append(twin)
         plan.report.unchanged += 1

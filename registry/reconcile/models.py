@@ -85,7 +85,10 @@ def reconcile_models(plan: _Plan, roots: Sequence[str], files: Sequence[ModelFil
         result.removed.append(dtmi)
         plan.drafts.append(events.EventDraft("", MODEL_UPDATE, {"action": "removed", "dtmi": dtmi,
                                                                 "source_path": row.source_path}))
-    _write_model_errors(plan, roots, files, parsed.errors)
+    from alarms.model_rules import reconcile_rules_files  # *.rules.yaml beside the models (docs/alarms.md)
+
+    rule_errors = reconcile_rules_files(plan, roots, _under(roots, "path"))
+    _write_model_errors(plan, roots, files, {**parsed.errors, **rule_errors})
     return result
 
 

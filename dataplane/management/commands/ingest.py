@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from alarms.evaluator import start_thread as start_alarm_evaluator
 from dataplane.ingest import IngestConfig, IngestService
 from dataplane.messages import Limits
 from dataplane.mqtt import parse_mqtt_url
@@ -46,10 +47,13 @@ class Command(BaseCommand):
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: done.set())
         service.start()
+        evaluator = start_alarm_evaluator()  # rules over the journal the SQL lane writes (docs/alarms.md)
         stores = ", ".join(f"{lane.writer.name} ({lane.writer.endpoint})" for lane in service.pipeline.lanes)
         self.stdout.write(f"ingest {service.client_id}: {broker.display} {' '.join(service.subscriptions())} "
                           f"-> {stores}")
         self.stdout.flush()
         done.wait()
         self.stdout.write("ingest: stopping (flushing buffers)")
+        if evaluator is not None:
+            evaluator.stop()
         service.stop()
