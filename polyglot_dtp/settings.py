@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "registry",
     "portal",
     "dataplane",
+    "alarms",
     "alarms.webhooks",
 ]
 
@@ -325,6 +326,15 @@ MINIO_ENDPOINT = env("MINIO_ENDPOINT", default="")
 MINIO_ACCESS_KEY = env("MINIO_ACCESS_KEY", default="")
 MINIO_SECRET_KEY = env("MINIO_SECRET_KEY", default="")
 MINIO_BUCKET = env("MINIO_BUCKET", default="dtp")
+
+# Alarms (docs/alarms.md). The evaluator runs as a thread of every `manage.py ingest` worker;
+# on PostgreSQL the workers share the twins by session advisory locks on DTP_ALARM_SLOTS slots.
+DTP_ALARM_EVALUATOR = env.bool("DTP_ALARM_EVALUATOR", default=True)
+DTP_ALARM_TICK = env.float("DTP_ALARM_TICK", default=1.0)  # seconds between timer / journal passes
+DTP_ALARM_SLOTS = env.int("DTP_ALARM_SLOTS", default=64)
+DTP_ALARM_BATCH = env.int("DTP_ALARM_BATCH", default=2000)  # journal rows per pass
+DTP_ALARM_CORRELATION_WINDOW = env.float("DTP_ALARM_CORRELATION_WINDOW", default=300.0)
+DTP_ALARM_CORRELATION_DEPTH = env.int("DTP_ALARM_CORRELATION_DEPTH", default=3)
 
 # --- Alarm webhooks (alarms.webhooks; worker: manage.py webhooks) ----------------------------
 # Delays after the 1st, 2nd, ... failed attempt; then one try every DTP_WEBHOOK_RETRY_EVERY until
