@@ -248,7 +248,8 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # Two choice sets share the field name `status`: name each, so the schema has no generated names.
     "ENUM_NAME_OVERRIDES": {"TwinStatusEnum": "registry.spec.STATUSES",
-                            "ModelStatusEnum": "registry.models.DtdlModel.Status"},
+                            "ModelStatusEnum": "registry.models.DtdlModel.Status",
+                            "AlarmStatusEnum": "alarms.types.Status", "IncidentStatusEnum": "alarms.types.IncidentStatus"},
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
                              "registry.api.schema.add_error_responses"],
 }

@@ -12,6 +12,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("registry.api.urls")),
     path("api/", include("tenancy.urls")),
+    path("api/", include("alarms.api.urls")),
     path("api/", include("alarms.webhooks.urls")),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),

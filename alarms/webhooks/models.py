@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from django.db import models
 
-SEVERITIES = ("warning", "minor", "major", "critical")  # lowest first
-SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
-ALARM_EVENTS = ("alarm.raise", "alarm.update", "alarm.clear")
+from alarms.types import ALARM_CLEAR, ALARM_RAISE, ALARM_UPDATE, SEVERITY_RANK as _RANK, Severity
+
+SEVERITIES = tuple(str(s) for s in sorted(Severity.values, key=lambda v: _RANK[v]))  # lowest first
+SEVERITY_RANK = {name: _RANK[name] for name in SEVERITIES}
+ALARM_EVENTS = (ALARM_RAISE, ALARM_UPDATE, ALARM_CLEAR)
 
 
 class WebhookEndpoint(models.Model):

@@ -1,21 +1,9 @@
-from django.urls import path, register_converter
+from django.urls import path
+
+from alarms.api import params as _params  # noqa: F401  (registers <rowid:...>)
 
 from . import api
 
-
-class RowId:
-    """A numeric row id in a path: 1 to 18 digits, so it always fits a 64-bit column (else a JSON 404)."""
-
-    regex = r"[0-9]{1,18}"
-
-    def to_python(self, value: str) -> int:
-        return int(value)
-
-    def to_url(self, value: int) -> str:
-        return str(value)
-
-
-register_converter(RowId, "rowid")
 
 urlpatterns = [
     path("webhooks", api.EndpointListView.as_view(), name="webhook-list"),
