@@ -8,7 +8,7 @@ import django_filters
 from django.db.models import QuerySet
 
 from registry.api.filtersets import CSVFilter
-from registry.api.params import time_param
+from registry.api.params import bool_param, time_param
 
 from ..models import Alarm, Incident
 from ..types import IncidentStatus, Severity, Status
@@ -21,7 +21,7 @@ class AlarmFilterSet(django_filters.FilterSet):
     severity = CSVFilter(field_name="severity", lookup_expr="in",
                          help_text="one or more of " + ", ".join(Severity.values) + ", comma-separated")
     rule = CSVFilter(field_name="rule", lookup_expr="in", help_text="one or more rule ids, comma-separated")
-    acknowledged = django_filters.BooleanFilter()
+    acknowledged = django_filters.CharFilter(method="filter_acknowledged", help_text="true or false")
     since = django_filters.CharFilter(method="filter_since", help_text="alarms active at or after this time "
                                                                        "(ISO 8601; cleared after it, or not cleared)")
     until = django_filters.CharFilter(method="filter_until", help_text="alarms started at or before this time")
@@ -32,6 +32,9 @@ class AlarmFilterSet(django_filters.FilterSet):
 
     def _time(self, name: str) -> datetime:
         return time_param(self.request, name)
+
+    def filter_acknowledged(self, qs: QuerySet[Alarm], name: str, value: str) -> QuerySet[Alarm]:
+        return qs.filter(acknowledged=bool_param(self.request, name))
 
     def filter_since(self, qs: QuerySet[Alarm], name: str, value: str) -> QuerySet[Alarm]:
         when = self._time(name)
