@@ -24,7 +24,7 @@ from registry.models import PortalEvent
 
 from .models import SEVERITY_RANK, WebhookDelivery, WebhookEndpoint
 
-__all__ = ["CURSOR", "enqueue_once", "alarm_of", "body_for"]
+__all__ = ["CURSOR", "enqueue_once", "start_cursor", "alarm_of", "body_for"]
 
 CURSOR = "webhooks"
 BATCH = 500
@@ -86,14 +86,19 @@ def _safe_cursor(cursor: int, ids: list[tuple[int, datetime]], now: datetime) ->
     return safe
 
 
+def start_cursor() -> None:
+    """The cursor, if new, starts at the newest event: a fresh deployment does not replay history."""
+    ProjectionCursor.objects.get_or_create(
+        name=CURSOR, defaults={"last_event_id": PortalEvent.objects.order_by("-id").values_list("id", flat=True)
+                               .first() or 0})
+
+
 def enqueue_once() -> int:
     """One step of the follower: read events after the cursor, write their deliveries, move the cursor.
 
     Returns how many log rows were read (0: nothing new, or another worker holds the cursor).
     """
-    ProjectionCursor.objects.get_or_create(
-        name=CURSOR, defaults={"last_event_id": PortalEvent.objects.order_by("-id").values_list("id", flat=True)
-                               .first() or 0})
+    start_cursor()
     guard = transaction.atomic() if connection.vendor == "postgresql" else nullcontext()
     with guard:
         row = ProjectionCursor.objects.select_for_update(skip_locked=True).filter(name=CURSOR).first()

@@ -13,7 +13,14 @@ __all__ = ["create_endpoint", "delete_endpoint", "redeliver"]
 
 def create_endpoint(*, tenant: str, url: str, events: list[str], min_severity: str, secret: str = "",
                     description: str = "", actor: str = "") -> WebhookEndpoint:
-    """Register an endpoint (its secret generated when none is given); it hears events from now on."""
+    """Register an endpoint (its secret generated when none is given); it hears events from now on.
+
+    The outbox cursor is placed now if there is none yet, so the first endpoint's first events are
+    not skipped by a worker that starts (and places the cursor at the newest event) after them.
+    """
+    from .outbox import start_cursor
+
+    start_cursor()
     return WebhookEndpoint.objects.create(tenant=tenant, url=url, events=sorted(set(events)),
                                           min_severity=min_severity, secret=secret or new_secret(),
                                           description=description, created_by=actor)
