@@ -2,7 +2,8 @@
    Page scripts subscribe with DTP.on(type, fn). Data is only ever written with textContent. */
 (function () {
   "use strict";
-  var TYPES = ["twin.update", "twin.delete", "twin.alert", "service.update", "spec.error", "health.update"];
+  var TYPES = ["twin.update", "twin.delete", "twin.alert", "service.update", "spec.error", "health.update",
+               "alarm.raise", "alarm.update", "alarm.clear"];
   var handlers = {};
   var lastId = "";     // the compound SSE id django-eventstream sends ("all:42")
   var seen = new Set(); // PortalEvent ids applied, so an event replayed after a reconnect is applied once
