@@ -51,9 +51,13 @@ def alarms_page(request: HttpRequest) -> HttpResponse:
     scope = views._scope(request)
     rows, wanted = _filtered(request, scope)
     operable = {a.id for a in rows if selectors.can_operate(scope, a)}
+    # Tenants whose alarms this reader may act on wholly: rows arriving live get their buttons from it.
+    operator_tenants = sorted(t for t, r in scope.tenants.items() if scope.can(Role.OPERATOR, t))
     return views._page(request, "portal/alarms.html", {
         "alarms": rows, "operable": operable, "wanted": wanted, "severities": SEVERITIES,
-        "statuses": Status.values, "page": "alarms", "incidents": selectors.incidents_visible_to(scope)[:20]})
+        "statuses": Status.values, "page": "alarms",
+        "operator_tenants": ",".join(operator_tenants),
+        "operator_all": scope.everything and scope.can(Role.OPERATOR, ""), "incidents": selectors.incidents_visible_to(scope)[:20]})
 
 
 @views.signed_in

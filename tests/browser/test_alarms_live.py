@@ -66,6 +66,13 @@ def test_an_operator_acknowledges_and_counts_follow_new_alarms_live(page, portal
     expect(page.locator(f'tr[data-alarm-id="{plant.id}"] [data-cell="status"]')).to_have_text("active",
                                                                                              timeout=WAIT)
     expect(page.locator('[data-alarm-counts] [data-sev="critical"]')).to_have_text("1", timeout=WAIT)
+    # The live row has its buttons too: clearing it from there works like any other.
+    page.locator(f'tr[data-alarm-id="{plant.id}"] [data-alarm-action="clear"]').click()
+    expect(page.locator(f'tr[data-alarm-id="{plant.id}"] [data-cell="status"]')).to_have_text("cleared",
+                                                                                             timeout=WAIT)
+    expect(page.locator('[data-alarm-counts] [data-sev="critical"]')).to_have_text("0", timeout=WAIT)
+    plant, _ = services.raise_or_update(twin_id="hvac-1", tenant="acme", rule="overload", severity="critical",
+                                        value=98.0)
     page.screenshot(path=str(artifacts / "alarms-page.png"))
 
     # The home page: each card counts its twin's active alarms, and follows a clear live.

@@ -66,7 +66,20 @@
       (!f.filterTwin || f.filterTwin === alarm.twin) && (!f.filterTenant || f.filterTenant === alarm.tenant);
   }
 
-  function newRow(alarm) {
+  function mayOperate(table, alarm) {
+    if (table.dataset.operatorAll) return true;
+    return (table.dataset.operatorTenants || "").split(",").indexOf(alarm.tenant) >= 0;
+  }
+
+  function button(action, label) {
+    var b = document.createElement("button");
+    b.type = "button";
+    b.dataset.alarmAction = action;
+    b.textContent = label;
+    return b;
+  }
+
+  function newRow(table, alarm) {
     var tr = document.createElement("tr");
     tr.dataset.alarmId = String(alarm.id);
     var cells = [["severity", alarm.severity], ["twin", alarm.twin], ["rule", alarm.rule], ["status", ""],
@@ -75,7 +88,16 @@
       var td = document.createElement("td");
       if (c[0] === "severity") { var s = document.createElement("span"); s.dataset.cell = "severity"; td.appendChild(s); }
       else if (["status", "acknowledged", "peak"].indexOf(c[0]) >= 0) td.dataset.cell = c[0];
-      else td.textContent = c[1] || "";
+      else if (c[0] === "twin") {
+        var a = document.createElement("a");
+        a.href = "/twins/" + encodeURIComponent(alarm.twin) + "/";
+        a.textContent = alarm.twin;
+        td.appendChild(a);
+      } else if (c[0] === "started") td.textContent = (alarm.started_at || "").slice(0, 19).replace("T", " ");
+      else if (c[0] === "actions") {
+        td.className = "actions";
+        if (mayOperate(table, alarm)) { td.appendChild(button("ack", "Acknowledge")); td.appendChild(button("clear", "Clear")); }
+      } else td.textContent = c[1] || "";
       tr.appendChild(td);
     });
     return tr;
@@ -90,7 +112,7 @@
     if (!row && matches(table, alarm)) {
       var empty = table.querySelector("tr.empty");
       if (empty) empty.remove();
-      row = newRow(alarm);
+      row = newRow(table, alarm);
       table.tBodies[0].insertBefore(row, table.tBodies[0].firstChild);
     }
     if (row) showAlarm(row, alarm);
