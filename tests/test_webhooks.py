@@ -218,3 +218,46 @@ def test_a_receiver_down_then_up_receives_everything_in_order_per_alarm(world, d
         assert [t for t, _ in mine] == ["alarm.raise", "alarm.update", "alarm.clear"]
         assert [e for _, e in mine] == sorted(e for _, e in mine)
     assert WebhookDelivery.objects.filter(status="delivered").count() == 6
+
+
+# --- the retry schedule ------------------------------------------------------------------------------
+
+
+def test_the_default_schedule_is_the_issues_with_jitter_then_hourly_until_24_hours():
+    from datetime import datetime, timedelta, timezone
+
+    from alarms.webhooks.schedule import RetryPolicy
+
+    policy = RetryPolicy.from_settings()
+    start = datetime(2026, 12, 1, tzinfo=timezone.utc)
+    now, failures, delays = start, 0, []
+    while True:
+        failures += 1
+        when = policy.next_attempt(failures, start, now)
+        if when is None:
+            break
+        delays.append((when - now).total_seconds())
+        now = when
+    expected = [10, 30, 60, 300, 600, 1800, 3600]
+    for got, base in zip(delays, expected):
+        assert base * 0.8 <= got <= base * 1.2
+    assert all(3600 * 0.8 <= d <= 3600 * 1.2 for d in delays[len(expected):])
+    assert now - start <= timedelta(hours=24) and now - start > timedelta(hours=22)
+
+
+@pytest.mark.django_db(transaction=True)
+@override_settings(**{**FAST, "DTP_WEBHOOK_GIVE_UP_AFTER": "0s"})
+def test_a_retryable_failure_past_the_give_up_time_is_marked_failed_with_the_reason(world):
+    receiver = Receiver(secret="", then=503).start()
+    try:
+        admin = client(Role.ADMIN)
+        endpoint = register(admin, receiver.url)
+        receiver.secret = endpoint["secret"]
+        raise_alarm()
+        run_worker_once()
+        run_worker_once()
+    finally:
+        receiver.stop()
+    [delivery] = admin.get(f"/api/webhooks/{endpoint['id']}/deliveries").json()["results"]
+    assert delivery["status"] == "failed" and receiver.calls == 1
+    assert "given up" in delivery["attempts"][0]["error"] and delivery["attempts"][0]["status_code"] == 503

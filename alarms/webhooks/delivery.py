@@ -63,8 +63,9 @@ def attempt(delivery: WebhookDelivery, policy: RetryPolicy) -> WebhookAttempt:
         outcome = WebhookAttempt.Outcome.RETRY if next_at else WebhookAttempt.Outcome.FAILED
     status = {WebhookAttempt.Outcome.DELIVERED: Status.DELIVERED, WebhookAttempt.Outcome.FAILED: Status.FAILED,
               WebhookAttempt.Outcome.RETRY: Status.PENDING}[outcome]
-    error = answer.error if next_at or outcome == WebhookAttempt.Outcome.DELIVERED or answer.final \
-        or not retryable(answer.status_code) else f"{answer.error}; no retry left, given up"
+    error = answer.error
+    if outcome == WebhookAttempt.Outcome.FAILED and retryable(answer.status_code) and not answer.final:
+        error += f"; no retry left {policy.give_up_after:g} s after the event, given up"
     with transaction.atomic():
         row = WebhookAttempt.objects.create(delivery=delivery, number=number, started_at=started,
                                             status_code=answer.status_code, latency_ms=answer.latency_ms,
