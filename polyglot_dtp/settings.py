@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "portal",
     "dataplane",
     "alarms",
+    "alarms.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -247,6 +248,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Two choice sets share the field name `status`: name each, so the schema has no generated names.
+    "ENUM_NAME_OVERRIDES": {"TwinStatusEnum": "registry.spec.STATUSES",
+                            "ModelStatusEnum": "registry.models.DtdlModel.Status",
+                            "AlarmStatusEnum": "alarms.types.Status", "IncidentStatusEnum": "alarms.types.IncidentStatus"},
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
                              "registry.api.schema.add_error_responses"],
 }
@@ -337,6 +342,23 @@ DTP_ALARM_SLOTS = env.int("DTP_ALARM_SLOTS", default=64)
 DTP_ALARM_BATCH = env.int("DTP_ALARM_BATCH", default=2000)  # journal rows per pass
 DTP_ALARM_CORRELATION_WINDOW = env.float("DTP_ALARM_CORRELATION_WINDOW", default=300.0)
 DTP_ALARM_CORRELATION_DEPTH = env.int("DTP_ALARM_CORRELATION_DEPTH", default=3)
+
+# --- Alarm webhooks (alarms.webhooks; worker: manage.py webhooks) ----------------------------
+# Delays after the 1st, 2nd, ... failed attempt; then one try every DTP_WEBHOOK_RETRY_EVERY until
+# DTP_WEBHOOK_GIVE_UP_AFTER after the event (or the last redeliver). Each delay varies by +-JITTER.
+DTP_WEBHOOK_RETRY_SCHEDULE = env.list("DTP_WEBHOOK_RETRY_SCHEDULE", default=["10s", "30s", "1m", "5m", "10m",
+                                                                              "30m", "1h"])
+DTP_WEBHOOK_RETRY_EVERY = env("DTP_WEBHOOK_RETRY_EVERY", default="1h")
+DTP_WEBHOOK_GIVE_UP_AFTER = env("DTP_WEBHOOK_GIVE_UP_AFTER", default="24h")
+DTP_WEBHOOK_RETRY_JITTER = env.float("DTP_WEBHOOK_RETRY_JITTER", default=0.2)
+# Seconds one POST may take, how often the worker looks for work, and how many POSTs it runs at once.
+DTP_WEBHOOK_TIMEOUT_SECONDS = env.float("DTP_WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+DTP_WEBHOOK_POLL_SECONDS = env.float("DTP_WEBHOOK_POLL_SECONDS", default=1.0)
+DTP_WEBHOOK_CONCURRENCY = env.int("DTP_WEBHOOK_CONCURRENCY", default=4)
+# Networks webhooks may call although they are loopback or private (CIDRs, comma-separated); empty: none.
+DTP_WEBHOOK_ALLOWED_NETWORKS = env.list("DTP_WEBHOOK_ALLOWED_NETWORKS", default=[])
+# A missing event id younger than this may still commit (PostgreSQL ids precede commits): the outbox waits.
+DTP_WEBHOOK_GAP_SECONDS = env.float("DTP_WEBHOOK_GAP_SECONDS", default=30.0)
 
 LOGGING = {
     "version": 1,

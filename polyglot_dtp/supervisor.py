@@ -86,6 +86,8 @@ def default_children(host: str, port: int, mqtt_url: str, embedded_port: int | N
         Child("watcher", [py, "manage.py", "scan_twins", "--watch"]),
         # A fixed client id, so a restarted `make run` resumes the broker's session and its queued messages.
         Child("ingest", [py, "manage.py", "ingest"], {**data_env, "DTP_INGEST_CLIENT_ID": _ingest_client_id(port)}),
+        # Alarm webhooks: the outbox follower and delivery worker (docs/webhooks.md).
+        Child("webhooks", [py, "manage.py", "webhooks"]),
         # The sample twin stacks: generators on the declared topics, the lift and HVAC UIs (3001, 3002).
         Child("stacks", [py, "-m", "twins.stacks"], data_env),
     ]

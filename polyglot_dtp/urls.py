@@ -12,6 +12,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("registry.api.urls")),
     path("api/", include("tenancy.urls")),
+    path("api/", include("alarms.api.urls")),
+    path("api/", include("alarms.webhooks.urls")),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     # Server-Sent Events (portal.sse: who may read; portal.eventstream: the stream library); channels come from ?tenant=.

@@ -39,6 +39,13 @@ def world(db, tree, scan_cmd):
     tree.twin("a/hvac", "hvac-a", tenant="tenant-a")
     tree.twin("b/lift", "lift-b", tenant="tenant-b")
     scan_cmd(str(tree.root))
+    # An alarm (with an incident) and a webhook endpoint, so their lists answer with rows the schema must describe.
+    from alarms.services import raise_or_update
+    from alarms.webhooks.services import create_endpoint
+
+    for twin in ("hvac-a", "lift-a"):
+        raise_or_update(twin_id=twin, tenant="tenant-a", rule="hot", severity="major", value=1.0)
+    create_endpoint(tenant="tenant-a", url="https://hooks.example.com/x", events=["alarm.raise"], min_severity="minor")
     # As Django's test client does: keep the test's connection (and transaction) open across requests.
     for signal in (signals.request_started, signals.request_finished):
         signal.disconnect(close_old_connections)

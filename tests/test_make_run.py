@@ -126,7 +126,7 @@ def test_the_portal_serves_the_sample_twins_and_ctrl_c_stops_every_process(tmp_p
             time.sleep(0.2)
         assert liveness() == "receiving"
         children = children_of(group.pid)
-        assert len(children) == 5, log_path.read_text()  # embedded broker, web, watcher, ingest, twin stacks
+        assert len(children) == 6, log_path.read_text()  # embedded broker, web, watcher, ingest, webhooks, stacks
         started_beside(env, browser, end)
         output = log_path.read_text()
         assert "MQTT on mqtt://127.0.0.1:" in output and "Traceback" not in output

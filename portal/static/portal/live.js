@@ -4,7 +4,8 @@
    Times: <time class="rel" datetime="..."> shows "12 s ago", the exact time on hover. */
 (function () {
   "use strict";
-  var TYPES = ["twin.update", "twin.delete", "twin.alert", "service.update", "spec.error", "health.update"];
+  var TYPES = ["twin.update", "twin.delete", "twin.alert", "service.update", "spec.error", "health.update",
+               "alarm.raise", "alarm.update", "alarm.clear"];
   var handlers = {};
   var lastId = "";     // the compound SSE id django-eventstream sends ("all:42")
   var seen = new Set(); // PortalEvent ids applied, so an event replayed after a reconnect is applied once

@@ -1,0 +1,1 @@
+"""Signed, retried webhooks for alarm events (the Standard Webhooks specification), through a durable outbox."""
