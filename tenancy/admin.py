@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
-from .models import ApiToken, Grant, Tenant
 from . import services
+from .models import ApiToken, Grant, Tenant
 
 
 @admin.register(Tenant)

@@ -13,7 +13,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator

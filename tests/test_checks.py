@@ -21,7 +21,6 @@ from tests.browser.server import accepts, free_port, wait_until
 from tests.conftest import REPO, require_service
 
 
-
 @pytest.fixture
 def mosquitto_with_password(tmp_path: Path) -> Iterator[int]:
     """A throwaway Mosquitto that lets in only user `dtp` with password `s3cret`."""

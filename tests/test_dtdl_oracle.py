@@ -13,8 +13,8 @@ import pytest
 import dtdl
 from tests.conftest import require_service
 from tests.dtdl import conformance
-from tests.dtdl.oracle import oracle_missing, validate_with_oracle
 from tests.dtdl.edges import EDGES, EXPECTED
+from tests.dtdl.oracle import oracle_missing, validate_with_oracle
 from tests.dtdl.samples import INVALID, VALID
 
 

@@ -365,10 +365,10 @@ def test_postgres_stopped_and_restarted_mid_run_loses_nothing(postgres, broker, 
 
 def test_postgres_refusing_a_nul_is_a_data_refusal_not_an_outage(postgres):
     """The writer's classification: a NUL in text can never be written, so it is StoreRefused, not StoreDown."""
+    import psycopg
+
     from dataplane.writers import StoreRefused
     from dataplane.writers.sql import SqlWriter
-
-    import psycopg
 
     with psycopg.connect(postgres.url, autocommit=True) as conn:
         conn.execute("CREATE TABLE IF NOT EXISTS observation (time timestamptz NOT NULL, twin text NOT NULL, "

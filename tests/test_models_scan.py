@@ -90,7 +90,7 @@ def test_a_broken_model_keeps_its_last_good_version_and_shows_where_it_broke(tre
 
     assert result.code == 1
     assert errors_of(path)[0][:2] == (4, 3)
-    assert f"pump.json:4:3: JSON syntax error" in result.err
+    assert "pump.json:4:3: JSON syntax error" in result.err
     row = DtdlModel.objects.get(pk="dtmi:test:Pump;1")
     assert row.status == "invalid" and row.document == pump()
     assert PortalEvent.objects.filter(etype="spec.error", payload__path=str(path)).exists()
@@ -324,7 +324,7 @@ def test_check_without_a_registry_database_validates_models_and_typed_twins(tree
 
     assert result.returncode == 1, result.stdout + result.stderr
     assert "validating the files only" in result.stdout
-    assert f"broken.json:2:4: JSON syntax error" in result.stderr
+    assert "broken.json:2:4: JSON syntax error" in result.stderr
     assert f"twin.yaml:{line_of(path, 'signal: nope')}:" in result.stderr and "'nope' is not a Telemetry" in result.stderr
 
 

@@ -15,7 +15,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from django.core.management import call_command
 from django.db import connection
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from dataplane.writers.sql import SqlWriter
 

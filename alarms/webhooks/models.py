@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from django.db import models
 
-from alarms.types import ALARM_CLEAR, ALARM_RAISE, ALARM_UPDATE, SEVERITY_RANK as _RANK, Severity
+from alarms.types import ALARM_CLEAR, ALARM_RAISE, ALARM_UPDATE, Severity
+from alarms.types import SEVERITY_RANK as _RANK
 
 SEVERITIES = tuple(str(s) for s in sorted(Severity.values, key=lambda v: _RANK[v]))  # lowest first
 SEVERITY_RANK = {name: _RANK[name] for name in SEVERITIES}

@@ -4,7 +4,6 @@ from alarms.api import params as _params  # noqa: F401  (registers <rowid:...>)
 
 from . import api
 
-
 urlpatterns = [
     path("webhooks", api.EndpointListView.as_view(), name="webhook-list"),
     path("webhooks/<rowid:endpoint_id>", api.EndpointDetailView.as_view(), name="webhook-detail"),

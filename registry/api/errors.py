@@ -91,7 +91,8 @@ def server_error_body(request: HttpRequest, exc: BaseException | None) -> dict[s
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     # Imported here: rest_framework.views reads the settings, which name the parser, which imports this module.
-    from rest_framework.views import exception_handler as drf_handler, set_rollback
+    from rest_framework.views import exception_handler as drf_handler
+    from rest_framework.views import set_rollback
 
     if isinstance(exc, ObjectDoesNotExist):
         # Unknown, and not visible to the caller, answer alike: no hint that another tenant's id exists.

@@ -7,7 +7,8 @@ default page. Each is refused here with a sentence, before any query runs.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone as dt_timezone
+from datetime import datetime
+from datetime import timezone as dt_timezone
 
 from django.urls import register_converter
 from django.utils import timezone

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 import secrets
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -25,11 +25,11 @@ from .. import selectors
 from ..models import Service, Twin
 from ..reconcile import api as writes
 from ..spec import twin_schema, validate_document
+from ..values import quote
 from . import schema as _schema  # noqa: F401  (registers the OpenAPI auth extension)
 from . import serializers as s
 from .errors import Conflict, FieldErrors, PreconditionFailed
 from .filtersets import TwinFilterSet
-from ..values import quote
 from .params import StrictCursor, bool_param, check_query, int_param, time_param
 
 

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import dtdl
 import yaml
+
+import dtdl
 
 from ..model_check import DTDL_UNIT_SYMBOL
 from ..model_files import read_model_files

@@ -15,8 +15,7 @@ from django.utils import timezone
 
 from tenancy.services import ensure_tenants
 
-from .. import events
-from .. import bulk
+from .. import bulk, events
 from ..documents import effective_status, twin_payload, twin_state
 from ..models import Dependency, Stream, Twin, TwinUI, UpdateCmd
 from ..spec import SpecError, TwinSpec

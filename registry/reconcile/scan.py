@@ -9,17 +9,17 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-
-from .. import events
 from django.utils import timezone
 
+from .. import events
 from ..model_check import check_twin
 from ..model_files import ModelFile, model_roots_beside, read_model_files
 from ..models import ScanStatus, SpecFileError, Twin
 from ..scanner import Progress, Scan, ScannedFile, scan
 from ..spec import SpecError, TwinSpec
-from .core import ScanReport, _Plan, _lock, _retire, _under, _update, _create
+from .core import ScanReport, _create, _lock, _Plan, _retire, _under, _update
 from .models import ModelsResult, fingerprint, reconcile_models, stored_model_infos
+
 
 def known_hashes(roots: Sequence[str]) -> dict[str, str]:
     """Content hashes whose parse result is already in the registry, by path.

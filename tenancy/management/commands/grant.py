@@ -3,9 +3,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from registry.spec import twin_schema
 from tenancy.models import Role
 from tenancy.services import UnknownTenant, grant
-from registry.spec import twin_schema
 
 from ._holders import holder
 
