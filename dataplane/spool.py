@@ -84,17 +84,21 @@ class Spool:
                 raise SpoolFull(f"spool {self.folder} holds {self._bytes} bytes; the limit is {self.max_bytes}")
             seq = self._next
             self._next += 1
-            tmp = self.folder / f"{seq:016d}.tmp"
-            with open(tmp, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self._path(seq))
-            fsync_dir(self.folder)  # the rename itself survives a power cut, not only a killed process
+            self._write_durably(seq, data)
             self._entries.append((seq, len(data), len(records), time.time()))
             self._bytes += len(data)
             self._records += len(records)
         return seq
+
+    def _write_durably(self, seq: int, data: bytes) -> None:
+        """Batch `seq`'s file holds `data` once this returns, through a power cut too (file and rename fsync'd)."""
+        tmp = self.folder / f"{seq:016d}.tmp"
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, self._path(seq))
+        fsync_dir(self.folder)  # the rename itself survives a power cut, not only a killed process
 
     def peek(self) -> tuple[int, list[dict[str, Any]]] | None:
         """The oldest batch, left in place until pop()."""
@@ -121,13 +125,7 @@ class Spool:
         with self._lock:
             if not self._entries or self._entries[0][0] != seq:
                 raise ValueError(f"batch {seq} is not the oldest in {self.folder}")
-            tmp = self.folder / f"{seq:016d}.tmp"
-            with open(tmp, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self._path(seq))
-            fsync_dir(self.folder)
+            self._write_durably(seq, data)
             _, size, count, mtime = self._entries[0]
             self._entries[0] = (seq, len(data), len(records), mtime)
             self._bytes += len(data) - size

@@ -68,12 +68,13 @@ def alarm_counts(request: HttpRequest) -> JsonResponse:
 
 def _incident_graph(incident: Incident, scope: Access):
     cause = incident.probable_cause_id
-    visible = set(Twin.objects.filter(scope.twin_filter()).values_list("id", flat=True))
-    static = [(t, t in visible) for t in Dependency.objects.filter(twin_id=cause, kind="static")
-              .values_list("target", flat=True)]
-    dynamic = [(t, t in visible) for t in Dependency.objects.filter(twin_id=cause, kind="dynamic")
-               .values_list("target", flat=True)]
-    dependents = sorted(set(Dependency.objects.filter(target=cause).values_list("twin_id", flat=True)) & visible)
+    edges = list(Dependency.objects.filter(twin_id=cause).order_by("id").values_list("target", "kind"))
+    dependents_all = set(Dependency.objects.filter(target=cause).values_list("twin_id", flat=True))
+    named = {t for t, _ in edges} | dependents_all
+    visible = set(Twin.objects.visible_to(scope).filter(id__in=named).values_list("id", flat=True))
+    static = [(t, t in visible) for t, kind in edges if kind == "static"]
+    dynamic = [(t, t in visible) for t, kind in edges if kind == "dynamic"]
+    dependents = sorted(dependents_all & visible)
     return dependency_graph(cause, static, dynamic, dependents)
 
 

@@ -146,3 +146,13 @@ def _fresh_cache():
 
 # Throwaway store servers for the data-plane tests (victoria-metrics, moto S3, FalkorDB, Mosquitto).
 from tests.stores import falkordb_server, mosquitto, s3_server, victoria_metrics  # noqa: E402,F401
+
+
+@pytest.fixture
+def staff_client(django_user_model):
+    """A signed-in staff user: sees every tenant (tenant scoping has tests of its own)."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(django_user_model.objects.create_superuser("staff", password="x"))
+    return client

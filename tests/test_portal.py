@@ -32,11 +32,8 @@ ui:
 
 
 @pytest.fixture
-def client(django_user_model) -> Client:
-    """A signed-in staff user: sees every tenant (tenant scoping has tests of its own)."""
-    client = Client()
-    client.force_login(django_user_model.objects.create_superuser("staff", password="x"))
-    return client
+def client(staff_client):
+    return staff_client  # this module's pages, read as staff (tests/conftest.py)
 
 
 @pytest.fixture

@@ -29,10 +29,8 @@ interfaces:
 
 
 @pytest.fixture
-def client(django_user_model) -> Client:
-    client = Client()
-    client.force_login(django_user_model.objects.create_superuser("staff", password="x"))
-    return client
+def client(staff_client):
+    return staff_client  # this module's pages, read as staff (tests/conftest.py)
 
 
 @pytest.fixture
