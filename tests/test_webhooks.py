@@ -217,7 +217,8 @@ def test_a_receiver_down_then_up_receives_everything_in_order_per_alarm(world, d
         mine = [(g["body"]["type"], g["body"]["event_id"]) for g in got if g["body"]["data"]["id"] == alarm.id]
         assert [t for t, _ in mine] == ["alarm.raise", "alarm.update", "alarm.clear"]
         assert [e for _, e in mine] == sorted(e for _, e in mine)
-    assert WebhookDelivery.objects.filter(status="delivered").count() == 6
+    # The worker records "delivered" once the receiver has answered: await it, do not race it.
+    wait_until(lambda: WebhookDelivery.objects.filter(status="delivered").count() == 6, what="6 delivered")
 
 
 # --- the retry schedule ------------------------------------------------------------------------------
