@@ -156,3 +156,19 @@ def staff_client(django_user_model):
     client = Client()
     client.force_login(django_user_model.objects.create_superuser("staff", password="x"))
     return client
+
+
+@pytest.fixture
+def two_tenant_server(db_env, tree, scan_cmd):
+    """A real web server over lift-a and pump-a (tenant-a) and lift-b (tenant-b), for stream-access tests."""
+    from tests.browser.server import AsgiServer
+
+    tree.twin("a", "lift-a", tenant="tenant-a")
+    tree.twin("a2", "pump-a", tenant="tenant-a")
+    tree.twin("b", "lift-b", tenant="tenant-b")
+    scan_cmd(str(tree.root))
+    env = {**db_env, "DTP_SCAN_ON_START": "false", "DTP_TWINS_ROOTS": str(tree.root), "REDIS_URL": "",
+           "DTP_HEALTH_INTERVAL": "3600"}
+    srv = AsgiServer(env).start()
+    yield srv
+    srv.stop()

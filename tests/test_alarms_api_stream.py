@@ -11,22 +11,14 @@ from tenancy.models import Role
 from tenancy.services import grant
 from tenancy.tokens import create_token
 
-from .browser.server import AsgiServer, SseClient
+from .browser.server import SseClient
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def server(db_env, tree, scan_cmd):
-    tree.twin("a", "lift-a", tenant="tenant-a")
-    tree.twin("a2", "pump-a", tenant="tenant-a")
-    tree.twin("b", "lift-b", tenant="tenant-b")
-    scan_cmd(str(tree.root))
-    env = {**db_env, "DTP_SCAN_ON_START": "false", "DTP_TWINS_ROOTS": str(tree.root), "REDIS_URL": "",
-           "DTP_HEALTH_INTERVAL": "3600"}
-    srv = AsgiServer(env).start()
-    yield srv
-    srv.stop()
+def server(two_tenant_server):
+    return two_tenant_server  # tests/conftest.py: lift-a and pump-a in tenant-a, lift-b in tenant-b
 
 
 def token_for(name: str, tenant: str, twin_id: str = "") -> dict[str, str]:
