@@ -27,7 +27,8 @@ FULL_SIZES = [1000, 10000]
 # The tree the API, edit, browser and peak-memory benchmarks run on, and the SSE client counts.
 QUICK_LIVE, FULL_LIVE = 1000, 10000
 QUICK_FANOUT, FULL_FANOUT = [100], [100, 1000]
-QUICK_INGEST, FULL_INGEST = 3000, 20000
+QUICK_INGEST, FULL_INGEST = 3000, 100000
+QUICK_ALARMS, FULL_ALARMS = 3000, 20000
 QUICK_DTDL = 500  # DTDL v3 conformance cases with --quick; the whole corpus otherwise
 
 
@@ -95,7 +96,8 @@ def main() -> None:
                              f"{QUICK_INGEST} with --quick; 0 skips it)")
     parser.add_argument("--alarms", type=int,
                         help="observations for the alarm benchmark (10 rules per twin vs none, and publish -> "
-                             "alarm.raise latency), on PostgreSQL (default: as --ingest; 0 skips it)")
+                             f"alarm.raise latency), on PostgreSQL (default {FULL_ALARMS}, {QUICK_ALARMS} with "
+                             "--quick; 0 skips it)")
     parser.add_argument("--dtdl", type=int,
                         help=f"DTDL v3 conformance cases for the validator against the npm reference parser "
                              f"(default all, {QUICK_DTDL} with --quick; 0 skips it)")
@@ -112,7 +114,7 @@ def main() -> None:
     if args.ingest is None:
         args.ingest = QUICK_INGEST if args.quick else FULL_INGEST
     if args.alarms is None:
-        args.alarms = args.ingest
+        args.alarms = QUICK_ALARMS if args.quick else FULL_ALARMS
     args.sizes = args.sizes or (QUICK_SIZES if args.quick else FULL_SIZES)
     rows: list[dict] = []
     if args.db in ("sqlite", "both"):

@@ -18,14 +18,15 @@ import argparse
 import json
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parent.parent
 TWINS = 50
@@ -103,41 +104,86 @@ def _count_messages(broker: str, topic: str, counter, ready) -> None:
     client.loop_forever()
 
 
-def _publish(client, prefix: str, rows: list[tuple], per_message: int, arrived) -> tuple[float, float]:
+def _payloads(prefix: str, rows: list[tuple], per_message: int) -> list[tuple[str, str]]:
+    """(topic, payload) pairs: one observation per message, or one twin's per_message instants per message."""
+    if per_message == 1:
+        return [(f"{prefix}/{twin}/v", json.dumps({"value": value, "ts": when.isoformat()}))
+                for when, twin, _, value, _ in rows]
+    by_twin: dict[str, list[dict]] = {}
+    for when, twin, _, value, _ in rows:
+        by_twin.setdefault(twin, []).append({"value": value, "ts": when.isoformat()})
+    return [(f"{prefix}/{twin}/v", json.dumps(items[i:i + per_message]))
+            for twin, items in by_twin.items() for i in range(0, len(items), per_message)]
+
+
+def _wait_for(total: int, arrived, t0: float) -> float:
+    deadline = time.monotonic() + 300
+    while arrived() < total and time.monotonic() < deadline:
+        time.sleep(0.02)  # each look is a count(*) on the server under measurement: not too often
+    if arrived() < total:
+        raise SystemExit(f"only {arrived()} of {total} messages arrived")
+    return time.perf_counter() - t0
+
+
+def _publish(publisher, prefix: str, rows: list[tuple], per_message: int, arrived) -> tuple[float, float]:
     """Publish `rows` (per_message observations per message, QoS 1); wait until `arrived()` messages match.
 
-    At most WINDOW messages are between the publisher and their arrival: Mosquitto's default queue per
-    subscriber (max_queued_messages 1000) drops QoS 1 messages beyond it, which would measure the
-    broker's limit instead of the subscriber's throughput. Returns (elapsed, seconds spent publishing).
+    Returns (elapsed from the first publish to the last arrival, seconds spent publishing).
     """
-    if per_message == 1:
-        payloads = [(f"{prefix}/{twin}/v", json.dumps({"value": value, "ts": when.isoformat()}))
-                    for when, twin, _, value, _ in rows]
-    else:  # one twin per message, per_message distinct instants
-        by_twin: dict[str, list[dict]] = {}
-        for when, twin, _, value, _ in rows:
-            by_twin.setdefault(twin, []).append({"value": value, "ts": when.isoformat()})
-        payloads = [(f"{prefix}/{twin}/v", json.dumps(items[i:i + per_message]))
-                    for twin, items in by_twin.items() for i in range(0, len(items), per_message)]
+    payloads = _payloads(prefix, rows, per_message)
+    if isinstance(publisher, CPublisher):  # one `mosquitto_pub -l` per topic, all at once
+        return _publish_c(publisher, payloads, arrived)
     total = len(payloads)
     t0, publishing = time.perf_counter(), 0.0
     for first in range(0, total, CHUNK):
         p0 = time.perf_counter()
-        infos = [client.publish(topic, payload, qos=1) for topic, payload in payloads[first:first + CHUNK]]
+        infos = [publisher.publish(topic, payload, qos=1) for topic, payload in payloads[first:first + CHUNK]]
         for info in infos:
             info.wait_for_publish(timeout=60)
         publishing += time.perf_counter() - p0
         while first + CHUNK - arrived() > WINDOW:
             time.sleep(0.005)
-    deadline = time.monotonic() + 300
-    while arrived() < total and time.monotonic() < deadline:
-        time.sleep(0.01)
-    if arrived() < total:
-        raise SystemExit(f"only {arrived()} of {total} messages arrived")
-    return time.perf_counter() - t0, publishing
+    return _wait_for(total, arrived, t0), publishing
 
 
-def _floor(client, broker: str, prefix: str, rows: list[tuple]) -> float:
+@dataclass(frozen=True)
+class CPublisher:
+    host: str
+    port: int
+
+
+def _publish_c(publisher: CPublisher, payloads: list[tuple[str, str]], arrived) -> tuple[float, float]:
+    """mosquitto_pub (libmosquitto, C) reading one message per line, one process per topic, in parallel.
+
+    The broker is this benchmark's own, with the shipped queue depth, so nothing needs holding back:
+    the figure is what the subscriber (the ingest, or the counting floor) takes, not what one Python
+    publisher can send.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="dtp-bench-pub-"))
+    by_topic: dict[str, list[str]] = {}
+    for topic, payload in payloads:
+        by_topic.setdefault(topic, []).append(payload)
+    files = []
+    for i, (topic, lines) in enumerate(by_topic.items()):
+        path = folder / f"{i}.lines"
+        path.write_text("\n".join(lines) + "\n")
+        files.append((topic, path))
+    t0 = time.perf_counter()
+    procs = [subprocess.Popen(["mosquitto_pub", "-h", publisher.host, "-p", str(publisher.port), "-q", "1", "-t", topic, "-l",
+                               "-i", f"bench-pub-{secrets.token_hex(3)}"], stdin=open(path, "rb"))
+             for topic, path in files]
+    for proc in procs:
+        if proc.wait(timeout=300) != 0:
+            raise SystemExit(f"mosquitto_pub exited {proc.returncode}")
+    publishing = time.perf_counter() - t0
+    elapsed = _wait_for(len(payloads), arrived, t0)
+    for _, path in files:
+        path.unlink()
+    folder.rmdir()
+    return elapsed, publishing
+
+
+def _floor(publisher, broker: str, prefix: str, rows: list[tuple]) -> float:
     """Messages per second to a subscriber that only counts them (same publisher, same broker)."""
     import multiprocessing
 
@@ -149,14 +195,14 @@ def _floor(client, broker: str, prefix: str, rows: list[tuple]) -> float:
     try:
         if not ready.wait(30):
             raise SystemExit("the counting subscriber did not subscribe")
-        elapsed, _ = _publish(client, floor_prefix, rows, 1, lambda: counter.value)
+        elapsed, _ = _publish(publisher, floor_prefix, rows, 1, lambda: counter.value)
     finally:
         child.terminate()
         child.join(10)
     return len(rows) / elapsed
 
 
-def run(messages: int, broker: str, batch: int = BATCH) -> list[dict]:
+def run(messages: int, broker: str, batch: int = BATCH, c_publisher: bool = False) -> list[dict]:
     import django
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "polyglot_dtp.settings")
@@ -201,12 +247,13 @@ def run(messages: int, broker: str, batch: int = BATCH) -> list[dict]:
         client.max_queued_messages_set(0)
         client.connect(address.host, address.port)
         client.loop_start()
+        publisher = CPublisher(address.host, address.port) if c_publisher else client
         time.sleep(2.0)  # the ingest subscribes on connect; give it its session before the burst
         with psycopg.connect(**dsn, autocommit=True) as conn:
             for per_message in sorted({1, batch}):
                 _say(f"publishing {messages} observations, {per_message} per message, to {broker}")
                 cpu0 = _cpu_seconds(ingest.pid)
-                elapsed, publishing = _publish(client, prefix, rows, per_message,
+                elapsed, publishing = _publish(publisher, prefix, rows, per_message,
                                                lambda: -(-_count(conn) // per_message))
                 ingest_cpu = _cpu_seconds(ingest.pid) - cpu0
                 results[per_message] = (elapsed, ingest_cpu)
@@ -214,7 +261,7 @@ def run(messages: int, broker: str, batch: int = BATCH) -> list[dict]:
                      f"publishing; ingest CPU {ingest_cpu:.2f} s)")
                 conn.execute("DELETE FROM observation WHERE twin LIKE 'bi-%'")
             peak = _peak_rss_kib(ingest.pid)
-        floor = _floor(client, broker, prefix, rows)
+        floor = _floor(publisher, broker, prefix, rows)
         _say(f"paho subscriber that only counts: {floor:.0f} msg/s")
         baseline_run = subprocess.run([sys.executable, "-m", "bench.ingest", "--copy-baseline", str(messages)],
                                       cwd=REPO, env=env, capture_output=True, text=True, check=True)
@@ -226,6 +273,7 @@ def run(messages: int, broker: str, batch: int = BATCH) -> list[dict]:
         ingest.terminate()
         ingest.wait(timeout=30)
         log.close()
+        shutil.rmtree(work, ignore_errors=True)
     single, batched = messages / results[1][0], messages / results[batch][0]
     copy_rate = messages / base["seconds"]
     cpu = results[batch][1]
@@ -251,10 +299,43 @@ def run(messages: int, broker: str, batch: int = BATCH) -> list[dict]:
     return rows_out if batch > 1 else [r for i, r in enumerate(rows_out) if i not in (1, 3)]
 
 
+def _own_broker() -> tuple[str, subprocess.Popen, Path]:
+    """A throwaway Mosquitto with the shipped configuration's limits (infrastructure/mosquitto), nothing kept.
+
+    The shipped queue per client (max_queued_messages) holds a whole run, so the publisher need not wait
+    for the subscriber, and its max_inflight_messages is the one the ingest is deployed against.
+    """
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    folder = Path(tempfile.mkdtemp(prefix="dtp-bench-mosquitto-"))
+    shipped = (REPO / "infrastructure" / "mosquitto" / "mosquitto.conf").read_text().splitlines()
+    kept = [line for line in shipped if line.split(" ")[0] in ("protocol", "allow_anonymous", "max_queued_messages",
+                                                                 "max_inflight_messages")]
+    (folder / "mosquitto.conf").write_text("\n".join([f"listener {port} 127.0.0.1", *kept, "persistence false",
+                                                        "log_dest none"]) + "\n")
+    proc = subprocess.Popen(["mosquitto", "-c", str(folder / "mosquitto.conf")], stdout=subprocess.DEVNULL)
+    _await_port(port)
+    return f"mqtt://127.0.0.1:{port}", proc, folder
+
+
+def _await_port(port: int) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit(f"no broker came up on port {port}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=20000)
-    parser.add_argument("--broker", default=os.environ.get("MQTT_URL") or "mqtt://127.0.0.1:1883")
+    parser.add_argument("--broker", default=os.environ.get("MQTT_URL"),
+                        help="an existing broker (published to by one paho client, at most 900 messages ahead); "
+                             "default: a throwaway Mosquitto with the shipped limits, published to by mosquitto_pub")
     parser.add_argument("--batch", type=int, default=BATCH, help="observations per message in the batched run "
                         "(1: no batched run)")
     parser.add_argument("--copy-baseline", type=int, metavar="N", help=argparse.SUPPRESS)
@@ -262,31 +343,28 @@ def main() -> None:
     if args.copy_baseline:
         print(json.dumps(copy_baseline(args.copy_baseline)))
         return
-    broker, embedded = args.broker, None
-    address = urlsplit(broker)
-    try:
-        socket.create_connection((address.hostname, address.port or 1883), timeout=1).close()
-    except OSError:  # no broker there: an embedded one (amqtt) on a free port, as make run does
+    broker, server, folder, c_publisher = args.broker, None, None, False
+    if broker is None and shutil.which("mosquitto") and shutil.which("mosquitto_pub"):
+        broker, server, folder = _own_broker()
+        c_publisher = True
+        _say(f"a throwaway Mosquitto with the shipped limits on {broker}, published to by mosquitto_pub")
+    elif broker is None:  # no Mosquitto here: an embedded one (amqtt) on a free port, as make run does
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
-        embedded = subprocess.Popen([sys.executable, "-m", "dataplane.broker", "--port", str(port)], cwd=REPO,
-                                    stdout=subprocess.DEVNULL)
+        server = subprocess.Popen([sys.executable, "-m", "dataplane.broker", "--port", str(port)], cwd=REPO,
+                                  stdout=subprocess.DEVNULL)
         broker = f"mqtt://127.0.0.1:{port}"
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        _say(f"no broker at {args.broker}; using an embedded one on {broker}")
+        _await_port(port)
+        _say(f"no Mosquitto here; using an embedded broker on {broker}, published to by one paho client")
     try:
-        print(json.dumps(run(args.messages, broker, args.batch)))
+        print(json.dumps(run(args.messages, broker, args.batch, c_publisher)))
     finally:
-        if embedded is not None:
-            embedded.terminate()
-            embedded.wait(timeout=10)
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=10)
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":
