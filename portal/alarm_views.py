@@ -14,8 +14,8 @@ from registry.models import Dependency, Twin
 from tenancy.access import Access
 from tenancy.models import Role
 
-from . import views
 from .graph import dependency_graph
+from .pages import render_page, scope_of, signed_in
 
 PAGE_SIZE = 200
 SEVERITIES = [s.value for s in Severity]  # worst first
@@ -46,24 +46,24 @@ def _filtered(request: HttpRequest, scope: Access):
     return qs.order_by("-id")[:PAGE_SIZE], wanted
 
 
-@views.signed_in
+@signed_in
 def alarms_page(request: HttpRequest) -> HttpResponse:
-    scope = views._scope(request)
+    scope = scope_of(request)
     rows, wanted = _filtered(request, scope)
     operable = {a.id for a in rows if selectors.can_operate(scope, a)}
     # Tenants whose alarms this reader may act on wholly: rows arriving live get their buttons from it.
     operator_tenants = sorted(t for t, r in scope.tenants.items() if scope.can(Role.OPERATOR, t))
-    return views._page(request, "portal/alarms.html", {
+    return render_page(request, "portal/alarms.html", {
         "alarms": rows, "operable": operable, "wanted": wanted, "severities": SEVERITIES,
         "statuses": Status.values, "page": "alarms",
         "operator_tenants": ",".join(operator_tenants),
         "operator_all": scope.everything and scope.can(Role.OPERATOR, ""), "incidents": selectors.incidents_visible_to(scope)[:20]})
 
 
-@views.signed_in
+@signed_in
 def alarm_counts(request: HttpRequest) -> JsonResponse:
     """What the header and the cards show, refetched when an alarm event arrives."""
-    return JsonResponse(counts(views._scope(request)))
+    return JsonResponse(counts(scope_of(request)))
 
 
 def _incident_graph(incident: Incident, scope: Access):
@@ -78,24 +78,24 @@ def _incident_graph(incident: Incident, scope: Access):
     return dependency_graph(cause, static, dynamic, dependents)
 
 
-@views.signed_in
+@signed_in
 def incident_page(request: HttpRequest, incident_id: int) -> HttpResponse:
-    scope = views._scope(request)
+    scope = scope_of(request)
     incident = selectors.incidents_visible_to(scope).filter(pk=incident_id).first()
     if incident is None:
         raise Http404("no such incident")
     alarms = list(incident.alarms.order_by("started_at", "id"))
-    return views._page(request, "portal/incident.html", {
+    return render_page(request, "portal/incident.html", {
         "incident": incident, "alarms": alarms, "alarmed": {a.twin_id for a in alarms},
         "graph": _incident_graph(incident, scope), "page": "alarms"})
 
 
-@views.signed_in
+@signed_in
 def webhooks_page(request: HttpRequest) -> HttpResponse:
-    scope = views._scope(request)
+    scope = scope_of(request)
     endpoints = []
     for endpoint in webhook_selectors.endpoints_visible_to(scope):
         deliveries = list(webhook_selectors.deliveries_of(endpoint)[:50])
         endpoints.append({"e": endpoint, "url": webhook_selectors.shown_url(scope, endpoint),
                           "admin": scope.can(Role.ADMIN, endpoint.tenant), "deliveries": deliveries})
-    return views._page(request, "portal/webhooks.html", {"endpoints": endpoints, "page": "webhooks"})
+    return render_page(request, "portal/webhooks.html", {"endpoints": endpoints, "page": "webhooks"})

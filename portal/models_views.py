@@ -7,16 +7,16 @@ from django.http import HttpRequest, HttpResponse
 from registry import model_selectors
 from registry.models import Twin
 
-from . import views
 from .model_panel import ModelRow
+from .pages import render_page, scope_of, signed_in
 
 
-@views.signed_in
+@signed_in
 def models_page(request: HttpRequest) -> HttpResponse:
     """Every model (they are shared), each with the twins of it the reader may see."""
-    scope = views._scope(request)
+    scope = scope_of(request)
     twins: dict[str, list[Twin]] = {}
     for twin in Twin.objects.visible_to(scope).exclude(model="").order_by("tenant", "name", "id"):
         twins.setdefault(twin.model, []).append(twin)
     rows = [ModelRow(m, twins.get(m.dtmi, [])) for m in model_selectors.models_all()]
-    return views._page(request, "portal/models.html", {"rows": rows, "page": "models"})
+    return render_page(request, "portal/models.html", {"rows": rows, "page": "models"})

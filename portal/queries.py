@@ -16,12 +16,11 @@ from typing import Any
 from django.core.paginator import Paginator
 from django.utils.http import urlencode
 
+from dataplane.queries import Latest, latest_values
 from registry import selectors
 from registry.api.filtersets import TwinFilterSet
 from registry.models import Twin
 from tenancy.access import Access
-
-from .values import Latest, latest_values
 
 __all__ = ["Card", "SignalValue", "DomainGroup", "TenantGroup", "HomePage", "home_page", "cards_for", "card_of",
            "domain_of", "spec_errors", "tenant_choices", "NO_DOMAIN", "FILTERS", "VIEWS"]

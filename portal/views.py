@@ -7,63 +7,28 @@ as the pages they refresh, so each piece of markup has one source.
 from __future__ import annotations
 
 import json
-from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
-from django.urls import reverse
-from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
 from dataplane.queries import recent_alerts, recent_series
-from tenancy.access import Access
 from tenancy.tokens import create_token, revoke_own_token, tokens_of
 
 from . import access, detail, eventlog, health, queries
 from .charts import series_json, summary
-from .eventstream import start_cursor
 from .graph import dependency_graph
 from .model_panel import model_panel
-from .stream import stream_channels
-
-
-def signed_in(view):
-    """Pages need a signed-in user (or the demo mode); everyone else goes to the sign-in page."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not access.may_read(request.user):
-            return redirect_to_login(request.get_full_path())
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def _scope(request: HttpRequest) -> Access:
-    return access.scope(getattr(request, "user", None))
-
-
-def _page(request: HttpRequest, template: str, context: dict) -> HttpResponse:
-    """Every page: the header badges and one stream URL that resumes from this render."""
-    channels = stream_channels(request)
-    params = {"lastEventId": start_cursor(channels)}
-    tenants = [t for t in request.GET.get("tenant", "").split(",") if t]
-    # A page filtered to tenants narrows its stream to them; a shared URL naming a tenant this reader
-    # cannot see keeps the default stream (asking for it would be refused, and the page would retry forever).
-    if tenants and all(_scope(request).sees_tenant(t) for t in tenants):
-        params["tenant"] = ",".join(tenants)
-    context.update({"health": health.snapshot(),
-                    "stream_url": reverse("portal-stream") + "?" + urlencode(params)})
-    return render(request, template, context)
+from .pages import render_page, scope_of, signed_in
 
 
 @signed_in
 def home(request: HttpRequest) -> HttpResponse:
     """One page of twins, filtered server-side as the API filters; the filters live in the URL."""
-    scope = _scope(request)
-    return _page(request, "portal/home.html", {"p": queries.home_page(scope, request.GET),
+    scope = scope_of(request)
+    return render_page(request, "portal/home.html", {"p": queries.home_page(scope, request.GET),
                                                "spec_errors": queries.spec_errors(scope), "page": "home"})
 
 
@@ -77,24 +42,24 @@ def cards(request: HttpRequest) -> HttpResponse:
     """The current cards (or table rows) of the twins a page shows: what it swaps in after a twin.update."""
     view = request.GET.get("view") if request.GET.get("view") in queries.VIEWS else "cards"
     return render(request, "portal/_cards_fragment.html",
-                  {"cards": queries.cards_for(_scope(request), _ids(request)), "view": view})
+                  {"cards": queries.cards_for(scope_of(request), _ids(request)), "view": view})
 
 
 @signed_in
 @require_GET
 def card_values(request: HttpRequest) -> HttpResponse:
     """The latest values of the twins a page shows (one query for all of them), refetched while it is open."""
-    return render(request, "portal/_values_fragment.html", {"cards": queries.cards_for(_scope(request),
+    return render(request, "portal/_values_fragment.html", {"cards": queries.cards_for(scope_of(request),
                                                                                        _ids(request))})
 
 
 @signed_in
 def twin(request: HttpRequest, twin_id: str) -> HttpResponse:
-    d = detail.twin_detail(twin_id, _scope(request))
+    d = detail.twin_detail(twin_id, scope_of(request))
     if d is None:
         raise Http404("no such twin")
     graph = dependency_graph(twin_id, d.static, d.dynamic, list(dict.fromkeys(t.id for t in d.dependents)))
-    return _page(request, "portal/twin.html", {
+    return render_page(request, "portal/twin.html", {
         "d": d, "graph": graph, "runtime_json": json.dumps(d.twin.runtime, indent=2, ensure_ascii=False),
         "page": "twin", "charts": [summary(s) for s in recent_series(twin_id)], "alerts": recent_alerts(twin_id),
         "model": model_panel(d.twin)})
@@ -103,7 +68,7 @@ def twin(request: HttpRequest, twin_id: str) -> HttpResponse:
 @signed_in
 def twin_alerts(request: HttpRequest, twin_id: str) -> HttpResponse:
     """The twin page's alerts as the page renders them, refetched while it is open (charts: chart.js)."""
-    if not detail.twin_visible(twin_id, _scope(request)):
+    if not detail.twin_visible(twin_id, scope_of(request)):
         raise Http404("no such twin")
     return render(request, "portal/_alerts.html", {"alerts": recent_alerts(twin_id)})
 
@@ -111,7 +76,7 @@ def twin_alerts(request: HttpRequest, twin_id: str) -> HttpResponse:
 @signed_in
 def twin_observations(request: HttpRequest, twin_id: str) -> JsonResponse:
     """The twin's recent observations and alerts as JSON, for scripts (observations are not portal events)."""
-    if not detail.twin_visible(twin_id, _scope(request)):
+    if not detail.twin_visible(twin_id, scope_of(request)):
         raise Http404("no such twin")
     alerts = [{**a, "time": a["time"].isoformat()} for a in recent_alerts(twin_id)]
     return JsonResponse({"charts": series_json([summary(s) for s in recent_series(twin_id)]), "alerts": alerts})
@@ -119,7 +84,7 @@ def twin_observations(request: HttpRequest, twin_id: str) -> JsonResponse:
 
 @signed_in
 def events(request: HttpRequest) -> HttpResponse:
-    scope = _scope(request)
+    scope = scope_of(request)
     filters = eventlog.event_filters(request.GET)
     tenants = sorted(set(queries.tenant_choices(scope)) | ({filters.tenant} if filters.tenant else set()))
     before = _int(request.GET.get("before"))
@@ -127,7 +92,7 @@ def events(request: HttpRequest) -> HttpResponse:
     older = ""
     if len(rows) == eventlog.LIMIT:
         older = "?" + "&".join(q for q in (filters.query(), f"before={rows[-1].event.id}") if q)
-    return _page(request, "portal/events.html", {
+    return render_page(request, "portal/events.html", {
         "events": rows, "f": filters, "tenants": tenants, "before": before, "older": older,
         "types": eventlog.EVENT_TYPES, "sources": eventlog.SOURCES, "page": "events"})
 
@@ -143,7 +108,7 @@ def _int(raw: str | None) -> int:
 @require_GET
 def event_rows(request: HttpRequest) -> HttpResponse:
     """Rows newer than `after` that match the page's filters, rendered as the page renders them."""
-    rows = eventlog.recent_events(_scope(request), eventlog.event_filters(request.GET),
+    rows = eventlog.recent_events(scope_of(request), eventlog.event_filters(request.GET),
                                   after=_int(request.GET.get("after")))
     return render(request, "portal/_event_rows.html", {"events": rows})
 
@@ -155,7 +120,7 @@ def favicon(request: HttpRequest) -> HttpResponse:
 
 @signed_in
 def errors(request: HttpRequest) -> HttpResponse:
-    return _page(request, "portal/errors.html", {"spec_errors": queries.spec_errors(_scope(request)),
+    return render_page(request, "portal/errors.html", {"spec_errors": queries.spec_errors(scope_of(request)),
                                                 "page": "errors"})
 
 
@@ -178,5 +143,5 @@ def tokens(request: HttpRequest) -> HttpResponse:
         elif request.POST.get("action") == "revoke":
             revoke_own_token(request.user, request.POST.get("prefix", ""))
             return redirect("portal:tokens")
-    return _page(request, "portal/tokens.html", {"tokens": tokens_of(request.user), "new_token": new_token,
+    return render_page(request, "portal/tokens.html", {"tokens": tokens_of(request.user), "new_token": new_token,
                                                  "page": "tokens"})
