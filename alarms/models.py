@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from registry.models import Twin
+from registry.models import TenantRowQuerySet, Twin, TwinRowQuerySet
 
 from .types import IncidentStatus, Severity, Source, Status, TransitionKind
 
@@ -26,6 +26,8 @@ class Incident(models.Model):
     probable_cause = models.ForeignKey(Twin, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
     status = models.CharField(max_length=8, choices=IncidentStatus.choices, default=IncidentStatus.OPEN,
                               db_index=True)
+
+    objects = TenantRowQuerySet.as_manager()  # visible_to: tenant-wide grants (an incident spans a tenant's twins)
 
     class Meta:
         ordering = ["-opened_at", "-id"]
@@ -53,6 +55,8 @@ class Alarm(models.Model):
                                  related_name="+")
     incident = models.ForeignKey(Incident, null=True, blank=True, on_delete=models.SET_NULL, related_name="alarms")
     details = models.JSONField(default=dict, blank=True)
+
+    objects = TwinRowQuerySet.as_manager()  # visible_to: with the twin it is about
 
     class Meta:
         ordering = ["-started_at", "-id"]

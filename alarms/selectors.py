@@ -1,4 +1,4 @@
-"""Reads of alarms and incidents, scoped by tenancy.access in one place."""
+"""Reads of alarms and incidents, scoped by the models' `visible_to` querysets like every other read."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ __all__ = ["alarms_visible_to", "alarm_for", "alarm_history", "incidents_visible
 
 def alarms_visible_to(access: Access) -> QuerySet[Alarm]:
     """Alarms on twins the user may see (a twin grant shows that twin's alarms only)."""
-    return Alarm.objects.filter(access.twin_filter(tenant_field="tenant", id_field="twin_id"))
+    return Alarm.objects.visible_to(access)
 
 
 def alarm_for(access: Access, alarm_id: int) -> Alarm | None:
@@ -34,7 +34,7 @@ def alarm_history(alarm: Alarm) -> QuerySet[AlarmTransition]:
 
 def incidents_visible_to(access: Access) -> QuerySet[Incident]:
     """Incidents of tenants the user sees wholly (an incident spans twins of its tenant)."""
-    return Incident.objects.filter(access.tenant_filter())
+    return Incident.objects.visible_to(access)
 
 
 def active_counts(access: Access) -> dict[str, int]:

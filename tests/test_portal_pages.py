@@ -109,12 +109,13 @@ def test_the_api_docs_link_back_to_the_portal(client):
     assert 'href="/">← Back to the portal</a>' in html and "swagger-ui" in html
 
 
-def test_the_portal_never_scopes_a_query_itself():
+def test_the_portal_and_alarms_never_scope_a_query_themselves():
     """Scoping is the querysets' visible_to (registry.models) and registry.selectors: one place, as the API."""
     from pathlib import Path
 
-    portal = Path(__file__).resolve().parents[1] / "portal"
-    scoping = [f"{p.name}:{n}" for p in portal.rglob("*.py") for n, line in enumerate(p.read_text().splitlines(), 1)
+    root = Path(__file__).resolve().parents[1]
+    scoping = [f"{p.relative_to(root)}:{n}" for app in ("portal", "alarms") for p in (root / app).rglob("*.py")
+               for n, line in enumerate(p.read_text().splitlines(), 1)
                if "twin_filter(" in line or "tenant_filter(" in line]
     assert scoping == []
 

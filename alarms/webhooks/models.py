@@ -11,6 +11,7 @@ from django.db import models
 
 from alarms.types import ALARM_CLEAR, ALARM_RAISE, ALARM_UPDATE, Severity
 from alarms.types import SEVERITY_RANK as _RANK
+from registry.models import TenantRowQuerySet
 
 SEVERITIES = tuple(str(s) for s in sorted(Severity.values, key=lambda v: _RANK[v]))  # lowest first
 SEVERITY_RANK = {name: _RANK[name] for name in SEVERITIES}
@@ -27,6 +28,8 @@ class WebhookEndpoint(models.Model):
     secret = models.CharField(max_length=200)
     created_by = models.CharField(max_length=200, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = TenantRowQuerySet.as_manager()  # visible_to: a webhook is tenant configuration
 
     class Meta:
         ordering = ["id"]

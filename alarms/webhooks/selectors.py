@@ -16,7 +16,7 @@ __all__ = ["endpoints_visible_to", "deliveries_of", "shown_url"]
 
 def endpoints_visible_to(access: Access) -> QuerySet[WebhookEndpoint]:
     """Endpoints of tenants the caller holds a tenant-wide grant on (a webhook is tenant configuration)."""
-    return WebhookEndpoint.objects.filter(access.tenant_filter())
+    return WebhookEndpoint.objects.visible_to(access)
 
 
 def deliveries_of(endpoint: WebhookEndpoint) -> QuerySet[WebhookDelivery]:
