@@ -53,7 +53,8 @@ def _record(alarm: Alarm, kind: str, etype: str, actor: str, *, note: str = "", 
     payload = alarm_payload(alarm)
     body = json.dumps({"alarm": payload, "transition": kind, "actor": actor, "note": note}, default=str)
     with connection.cursor() as cursor:
-        cursor.execute("INSERT INTO event_log (time, twin, severity, kind, body) VALUES (%s, %s, %s, %s, %s)",
+        cursor.execute("INSERT INTO event_log (time, twin, severity, kind, body) VALUES (%s, %s, %s, %s, %s) "
+                       "ON CONFLICT DO NOTHING",
                        [at, alarm.twin_id, _LOG_SEVERITY[alarm.severity], etype, body])
     announce([events.EventDraft(alarm.tenant, etype, {"alarm": payload, "transition": kind, "actor": actor},
                                 alarm.twin_id)])

@@ -13,6 +13,10 @@ CREATE TABLE IF NOT EXISTS event_log (
 -- "The latest events of a twin" is the query the portal and the API ask.
 CREATE INDEX IF NOT EXISTS event_log_twin_time ON event_log (twin, time DESC);
 CREATE INDEX IF NOT EXISTS event_log_severity_time ON event_log (severity, time DESC);
+-- One row per event: an alert the broker sends again (spooled, then the ingest killed before its
+-- acknowledgement) is the same twin, time, kind and body, and the writer's ON CONFLICT DO NOTHING
+-- stores it once, as the observation key does for observations.
+CREATE UNIQUE INDEX IF NOT EXISTS event_log_once ON event_log (twin, time, kind, md5(body::text));
 
 -- The alarm evaluator's journal (docs/alarms.md): every new observation and alert, written by the SQL
 -- lane in the same transaction as the observation itself, read in id order by the evaluator that owns

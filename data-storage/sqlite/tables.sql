@@ -30,6 +30,8 @@ CREATE TABLE IF NOT EXISTS event_log (
 );
 CREATE INDEX IF NOT EXISTS event_log_twin_time ON event_log (twin, time DESC);
 CREATE INDEX IF NOT EXISTS event_log_severity_time ON event_log (severity, time DESC);
+-- One row per event (an alert sent again after a restart is stored once), as in data-storage/sql/events.sql.
+CREATE UNIQUE INDEX IF NOT EXISTS event_log_once ON event_log (twin, time, kind, body);
 
 -- Rollups (data-storage/sql/rollups.sql has the PostgreSQL/TimescaleDB version): per (twin, signal),
 -- 1-minute and 1-hour buckets with count, sum (mean = sum / count), min, max and last (the value at

@@ -121,15 +121,13 @@ class SqlWriter:
                                 "ON CONFLICT (twin, name) DO UPDATE SET unit = EXCLUDED.unit "
                                 "WHERE signal.unit IS DISTINCT FROM EXCLUDED.unit",
                                 sorted({(r["twin"], r["signal"], r.get("unit") or "") for r in obs}))
-            if events:
-                cur.executemany("INSERT INTO event_log (time, twin, severity, kind, body) "
-                                "VALUES (%s, %s, %s, %s, %s::jsonb)",
-                                [(_utc(r["time"]), r["twin"], r["severity"], r["kind"], json.dumps(r["body"]))
-                                 for r in events])
-                cur.executemany("INSERT INTO rule_input (time, twin, signal, kind, body) "
-                                "VALUES (%s, %s, '', 'alert', %s::jsonb)",
-                                [(_utc(r["time"]), r["twin"], json.dumps({**r["body"], "severity": r["severity"]}))
-                                 for r in events])
+            if events:  # the journal gets an alert only when its event_log row is new (sent again: once)
+                cur.executemany("WITH new AS (INSERT INTO event_log (time, twin, severity, kind, body) "
+                                "VALUES (%s, %s, %s, %s, %s::jsonb) ON CONFLICT DO NOTHING RETURNING time, twin) "
+                                "INSERT INTO rule_input (time, twin, signal, kind, body) "
+                                "SELECT time, twin, '', 'alert', %s::jsonb FROM new",
+                                [(_utc(r["time"]), r["twin"], r["severity"], r["kind"], json.dumps(r["body"]),
+                                  json.dumps({**r["body"], "severity": r["severity"]})) for r in events])
 
     def _write_sqlite(self, obs: list[dict[str, Any]], events: list[dict[str, Any]]) -> None:
         conn = self._conn
@@ -142,14 +140,18 @@ class SqlWriter:
             conn.executemany("INSERT INTO signal (twin, name, unit) VALUES (?, ?, ?) "
                              "ON CONFLICT (twin, name) DO UPDATE SET unit = excluded.unit",
                              sorted({(r["twin"], r["signal"], r.get("unit") or "") for r in obs}))
-            conn.executemany("INSERT INTO event_log (time, twin, severity, kind, body) VALUES (?, ?, ?, ?, ?)",
-                             [(_utc(r["time"]).isoformat(timespec="microseconds"), r["twin"], r["severity"],
-                               r["kind"], json.dumps(r["body"])) for r in events])
             conn.executemany("INSERT INTO rule_input (time, twin, signal, value, kind, body) VALUES (?, ?, ?, ?, ?, ?)",
                              [(_utc(r["time"]).isoformat(timespec="microseconds"), r["twin"], r["signal"], r["value"],
-                               "obs", None) for r in obs]
-                             + [(_utc(r["time"]).isoformat(timespec="microseconds"), r["twin"], "", None, "alert",
-                                 json.dumps({**r["body"], "severity": r["severity"]})) for r in events])
+                               "obs", None) for r in obs])
+            for r in events:  # the journal gets an alert only when its event_log row is new (sent again: once)
+                when = _utc(r["time"]).isoformat(timespec="microseconds")
+                added = conn.execute("INSERT INTO event_log (time, twin, severity, kind, body) VALUES (?, ?, ?, ?, ?) "
+                                     "ON CONFLICT DO NOTHING",
+                                     (when, r["twin"], r["severity"], r["kind"], json.dumps(r["body"]))).rowcount
+                if added:
+                    conn.execute("INSERT INTO rule_input (time, twin, signal, value, kind, body) "
+                                 "VALUES (?, ?, '', NULL, 'alert', ?)",
+                                 (when, r["twin"], json.dumps({**r["body"], "severity": r["severity"]})))
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
