@@ -62,7 +62,7 @@ __all__ = ["PortalEventStorage", "PortalChannelManager", "publish", "deliver_loc
 log = logging.getLogger(__name__)
 REMEMBER = 10_000  # stored ids remembered per RepeatFilter
 PAGE = 100  # stored events read per storage hop, shared by the stream's channels (the library's limit)
-OPENING = ":" + " " * 2048 + "\n\nevent: stream-open\ndata:\n\n"  # the library's padding and open event
+OPENING = (":" + " " * 2048 + "\n\nevent: stream-open\ndata:\n\n").encode()  # the library's padding, open event
 REDIS_CHANNEL = "events_channel"  # the library's pub/sub channel
 _local_wakers: list[Callable[[], None]] = []
 
@@ -322,24 +322,27 @@ def resume_point(request: HttpRequest, channels: Iterable[str]) -> dict[str, int
         return sse_error_response("bad-request", "Invalid request: Failed to parse Last-Event-ID or lastEventId.")
 
 
-async def _chunks(listener: Listener, first: _Page) -> AsyncIterator[str]:
+async def _chunks(listener: Listener, pending: list[_Page]) -> AsyncIterator[bytes | str]:
+    """The response body. Nothing sent is kept between chunks: an idle stream holds only its listener."""
     loop = asyncio.get_running_loop()
     listener.started = True
-    page = first
     try:
+        yield OPENING  # one bytes object shared by every stream (Django passes bytes on as they are)
         while True:
-            text = page.text if page else _render(listener, listener.take())
+            page = pending.pop() if pending else None
+            text = page.text if page is not None else _render(listener, listener.take())
             if text:
                 yield text
                 listener.last_write = loop.time()
-            if listener.ended or (page and not page.allowed):
+            text = ""
+            if listener.ended or (page is not None and not page.allowed):
                 if listener.final:
                     yield listener.final
                 return
-            if (page and page.more) or listener.overflow:
+            if (page is not None and page.more) or listener.overflow:
                 listener.overflow = False
                 listener.queue.clear()
-                page = await sync_to_async(_read_page)(listener, dict(listener.last_ids), page is None)
+                pending.append(await sync_to_async(_read_page)(listener, dict(listener.last_ids), page is None))
                 continue
             page = None
             await listener.wait()
@@ -364,8 +367,7 @@ async def serve(request: HttpRequest, reader: Reader, recheck: Recheck) -> HttpR
     except BaseException:
         hub.remove(listener)
         raise
-    first.text = OPENING + first.text
-    response = StreamingHttpResponse(_chunks(listener, first), content_type="text/event-stream")
+    response = StreamingHttpResponse(_chunks(listener, [first]), content_type="text/event-stream")
     add_default_headers(response, request=request)
     return response
 
