@@ -1,5 +1,5 @@
-"""Streams served from the web process's event loop: no thread per open stream, and a long catch-up
-read from storage page by page, each event once, before the live ones."""
+"""Streams served from the web process's event loop: no thread per open stream, a long catch-up read
+from storage page by page (each event once, before the live ones), and the hub's keep-alives."""
 
 from __future__ import annotations
 
@@ -58,3 +58,11 @@ def test_a_resume_over_more_than_a_page_of_missed_events_sends_each_once_in_orde
     assert [e.json()["twin"]["runtime"]["n"] for e in replay] == list(range(1, 251))
     assert replay[-1].id == f"{channel_for_tenant('acme')}:{missed[-1]}"  # where a next resume starts
     assert live.json()["twin"]["runtime"]["n"] == "live"
+
+
+def test_an_idle_stream_gets_keep_alives_that_carry_no_id(server):  # noqa: F811
+    client = open_stream(server, "?tenant=acme")
+    quiet = client.next(skip=("health.update",), within=45)  # one about every 20 s of silence
+    client.close()
+
+    assert (quiet.type, quiet.id, quiet.data) == ("keep-alive", "", "")
