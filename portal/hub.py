@@ -24,6 +24,7 @@ the `Recheck` function each reader was opened with (portal.sse's).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import threading
 from collections import deque
@@ -144,14 +145,17 @@ class Hub:
     def bind(self, start: Callable[[], list[asyncio.Task[None]]] = list) -> bool:
         """Bind to the running loop (the first stream of a process); True when this call did.
 
-        `start` creates the loop's other tasks (the Redis subscriber).
+        `start` creates the loop's other tasks (the Redis subscriber). The tasks
+        run in a context of their own, not in a copy of the first stream's request
+        context: they outlive that request, and its thread-sensitive context with it.
         """
         loop = asyncio.get_running_loop()
         if self.loop is loop and not loop.is_closed():
             return False
         self.loop, self._by_channel, self._readers = loop, {}, {}
         self._wake = asyncio.Event()
-        self._tasks = [loop.create_task(self._dispatch()), loop.create_task(self._keep_alive()), *start()]
+        self._tasks = contextvars.Context().run(
+            lambda: [loop.create_task(self._dispatch()), loop.create_task(self._keep_alive()), *start()])
         return True
 
     def add(self, listener: Listener) -> None:
