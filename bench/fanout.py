@@ -5,7 +5,12 @@ N clients (bench.sse_clients, a process of its own) open `/api/portal/stream?ten
 API PATCH of a twin's runtime fields emits a twin.update event. Latency: from just before the PATCH
 is sent to each client reading the event. Baseline: the same N clients on bench.bare_sse, and the
 same event data (the stored event as the stream sent it) posted to it. Memory per connection:
-the server's VmRSS after the N streams opened minus before, divided by N.
+the server's VmRSS after the N streams opened minus before, divided by N; threads: the server's
+thread count with the N streams open.
+
+`python -m bench.fanout --db sqlite --live-size 1000 --fanout 100,1000` runs only these rows (a
+tree of --live-size twins, scanned, and a token on its tenants, as `python -m bench` makes them)
+and prints them, for A/B runs of the stream; `make bench` runs them among the others.
 """
 
 from __future__ import annotations
@@ -54,8 +59,8 @@ def _warm(port: int, path: str, token: str, twin_id: str) -> None:
     _clients(port, path, 2, "never-sent").kill()
 
 
-def ours(n: int, tenant: str, twin_id: str, token: str) -> tuple[list[float], float, float]:
-    """(latencies ms, KiB per connection, MiB resident with N streams open)."""
+def ours(n: int, tenant: str, twin_id: str, token: str) -> tuple[list[float], float, float, int]:
+    """(latencies ms, KiB per connection, MiB resident with N streams open, threads with N streams open)."""
     path = f"/api/portal/stream?tenant={tenant}"
     marker = f"bench-{secrets.token_hex(6)}"
     with WebServer(server_env(DTP_DEMO_MODE="true")) as web:
@@ -71,10 +76,10 @@ def ours(n: int, tenant: str, twin_id: str, token: str) -> tuple[list[float], fl
         _request(web.port, "PATCH", f"/api/registry/twins/{twin_id}", json.dumps({"runtime": {"bench": marker}}).encode(),
                  {"Authorization": f"Token {token}", "Content-Type": "application/json"})
         latencies = _arrivals(clients, sent, n)
-    return latencies, (after - before) / n, after / 1024
+    return latencies, (after - before) / n, after / 1024, threads
 
 
-def bare(n: int, event: bytes) -> tuple[list[float], float, float]:
+def bare(n: int, event: bytes) -> tuple[list[float], float, float, int]:
     port = free_port()
     marker = f"bench-{secrets.token_hex(6)}"
     proc = subprocess.Popen([sys.executable, "-m", "bench.bare_sse", str(port)], cwd=REPO)
@@ -85,13 +90,14 @@ def bare(n: int, event: bytes) -> tuple[list[float], float, float]:
         before = proc_status_kib(proc.pid, "VmRSS")
         clients = _clients(port, "/stream", n, marker)
         after = proc_status_kib(proc.pid, "VmRSS")
+        threads = proc_status_kib(proc.pid, "Threads")
         body = event.replace(b"bench-marker", marker.encode())
         sent = time.time()
         _request(port, "POST", "/emit", body, {"Content-Type": "text/event-stream"})
         latencies = _arrivals(clients, sent, n)
     finally:
         stop(proc)
-    return latencies, (after - before) / n, after / 1024
+    return latencies, (after - before) / n, after / 1024, threads
 
 
 def _stored_event(twin_id: str) -> bytes:
@@ -109,10 +115,74 @@ def measure_fanout(counts: list[int], tenant: str, twin_id: str, token: str, row
     # Streams give their database connection back after each read (portal.stream.releasing), so on
     # PostgreSQL too N is not capped by max_connections.
     for n in counts:
-        lat, per_conn, rss = ours(n, tenant, twin_id, token)
-        base_lat, base_per_conn, base_rss = bare(n, _stored_event(twin_id))
+        lat, per_conn, rss, threads = ours(n, tenant, twin_id, token)
+        base_lat, base_per_conn, base_rss, base_threads = bare(n, _stored_event(twin_id))
         for q in (50, 99):
             row(f"SSE fan-out p{q} vs bare asyncio SSE server", n, percentile(lat, q), percentile(base_lat, q), "ms")
         row("SSE fan-out max vs bare asyncio SSE server", n, max(lat), max(base_lat), "ms")
         row("SSE memory per connection vs bare asyncio SSE server", n, per_conn, base_per_conn, "KiB")
         row("web process RSS holding N streams vs bare asyncio SSE server", n, rss, base_rss, "MiB")
+        row("web process threads holding N streams vs bare asyncio SSE server", n, threads, base_threads, "threads")
+
+
+def main() -> None:
+    import argparse
+    import os
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    parser = argparse.ArgumentParser(description="Only the SSE fan-out rows, on a fresh database.")
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--live-size", type=int, default=1000, help="twins in the tree the stream runs on")
+    parser.add_argument("--fanout", type=lambda v: [int(x) for x in v.split(",") if x], default=[100, 1000])
+    args = parser.parse_args()
+    folder = tempfile.mkdtemp(prefix="dtp-bench-fanout-")
+    drop = None
+    if args.db == "sqlite":
+        os.environ["DATABASE_URL"] = f"sqlite:///{folder}/bench.sqlite3"
+    else:
+        from bench.__main__ import _postgres_database
+
+        os.environ["DATABASE_URL"], drop = _postgres_database(
+            os.environ.get("DTP_BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"))
+    os.environ.update({"DTP_SCAN_ON_START": "false", "DTP_BENCH_DB": args.db})
+    try:
+        _fanout_only(args.db, args.live_size, args.fanout, Path(folder) / "twins")
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        if drop:
+            drop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _fanout_only(db: str, size: int, counts: list[int], root) -> None:
+    from bench.measure import _setup
+
+    _setup()
+    from bench.api import make_token
+    from bench.gen import generate
+    from registry.models import Twin
+    from registry.reconcile import scan_roots
+
+    generate(root, size)
+    scan_roots([str(root)])
+    tenants = sorted(set(Twin.objects.values_list("tenant", flat=True)))
+    token = make_token("bench", tenants)
+    target = Twin.objects.filter(tenant=tenants[0]).order_by("id").first()
+    rows: list[dict] = []
+
+    def row(name: str, n: int, ours_value: float, baseline: float, unit: str) -> None:
+        rows.append({"benchmark": name, "db": db, "size": n, "ours": ours_value, "baseline": baseline, "unit": unit})
+
+    measure_fanout(counts, tenants[0], target.id, token, row)
+    for r in rows:
+        ratio = r["ours"] / r["baseline"] if r["baseline"] else float("nan")
+        print(f"| {r['benchmark']} | {r['db']} | {r['size']} | {r['ours']:.1f} | {r['baseline']:.1f} | {ratio:.2f} | "
+              f"{r['unit']} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

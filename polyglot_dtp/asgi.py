@@ -53,7 +53,13 @@ from django.db import connection  # noqa: E402
 
 connection.close()
 
-application = django_application  # static files: whitenoise's middleware (settings.DTP_SERVE_STATIC)
+from django.urls import reverse  # noqa: E402
+
+from portal.stream_threads import SharedStreamThreads  # noqa: E402
+
+# Static files: whitenoise's middleware (settings.DTP_SERVE_STATIC). Open SSE streams share a few threads
+# for their synchronous steps instead of keeping one each (portal/stream_threads.py).
+application = SharedStreamThreads(django_application, reverse("portal-stream"))
 
 # Everything loaded so far lives as long as the process: move it out of the cyclic collector's
 # way, so its passes walk only what requests create (the benchmarks' profile of a list request).

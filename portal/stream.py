@@ -17,9 +17,13 @@ from tenancy.access import Access
 
 from . import access
 
-__all__ = ["stream_channels", "channel_readable", "releasing", "scope_of", "channels_lost", "MAX_TENANTS"]
+__all__ = ["stream_channels", "channel_readable", "releasing", "scope_of", "channels_lost", "MAX_TENANTS",
+           "RECHECK_SECONDS"]
 
 MAX_TENANTS = 8  # django-eventstream serves at most 10 channels per request
+# An open stream's reader has its grants (and its token) re-read before a stored event goes out, at most
+# this often per reader and process: a revocation anywhere ends the stream before the tenant's next event.
+RECHECK_SECONDS = 0.5
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 

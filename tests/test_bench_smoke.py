@@ -33,6 +33,7 @@ LIVE = {
     "SSE fan-out max vs bare asyncio SSE server",
     "SSE memory per connection vs bare asyncio SSE server",
     "web process RSS holding N streams vs bare asyncio SSE server",
+    "web process threads holding N streams vs bare asyncio SSE server",
 }
 SERIES = {"SQL writer with rollups kept vs without",  # bench/series.py: sized by observations, not twins
           "series API, 3 d at 1 obs/10 s (1h rollup) vs reading the raw rows"}
