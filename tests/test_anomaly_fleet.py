@@ -24,6 +24,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 # injects one fault: a step on the motor's power_factor from tick 46 to 74, after the detectors' 30 readings of
 # warm-up. The test reads the fault log rather than trusting this comment.
 SEED, RATE, TICKS, INTERVAL = "113", "0.004", 90, "0.2"
+FLEET = "twin LIKE 'acme-factory-%%'"  # the data tables outlive a test: count this fleet's rows only
 
 
 def _rules_files(models: Path, fleet_dir: Path) -> None:
@@ -58,7 +59,8 @@ def test_one_injected_fault_raises_exactly_one_anomaly_alarm_on_its_machine_and_
     result = scan_cmd(str(tree.root))
     assert result.code == 0, result.out + result.err
     with connection.cursor() as cursor:  # plain tables: the test flush does not empty them
-        cursor.execute("DELETE FROM observation WHERE twin LIKE 'acme-factory-%%'")
+        cursor.execute(f"DELETE FROM observation WHERE {FLEET}")
+        cursor.execute(f"DELETE FROM rule_input WHERE {FLEET}")
     ingest = start_ingest(db_env, broker, "dtp/fleet/acme-factory", tmp_path)
     faults = tmp_path / "faults.jsonl"
     try:
@@ -68,12 +70,13 @@ def test_one_injected_fault_raises_exactly_one_anomaly_alarm_on_its_machine_and_
         assert run.returncode == 0, run.stderr
         readings = TICKS * 15
         wait_alarm(ingest, "every reading stored and evaluated", lambda: _count(
-            "SELECT count(*) FROM observation WHERE signal NOT LIKE '%%:anomaly_score'") == readings
-            and _count("SELECT count(*) FROM rule_input") == 0)
+            f"SELECT count(*) FROM observation WHERE {FLEET} AND signal NOT LIKE '%%:anomaly_score'") == readings
+            and _count(f"SELECT count(*) FROM rule_input WHERE {FLEET}") == 0)
     finally:
         ingest.stop()
     (fault,) = [json.loads(line) for line in faults.read_text().splitlines()]  # the run injected one fault
     alarms = list(Alarm.objects.filter(rule_kind="anomaly"))
     assert [(a.twin_id, a.rule) for a in alarms] == [(fault["machine"], f"odd-{fault['signal']}")]
     assert alarms[0].started_at == datetime.fromisoformat(fault["start"].replace("Z", "+00:00"))
-    assert _count("SELECT count(*) FROM observation WHERE signal LIKE '%%:anomaly_score'") == (TICKS - 30) * 15
+    assert _count(f"SELECT count(*) FROM observation WHERE {FLEET} AND signal LIKE '%%:anomaly_score'") \
+        == (TICKS - 30) * 15
