@@ -37,19 +37,25 @@ _BASE = 0.2  # 1 - _BASE is the score at z == threshold
 
 # Per kind: parameter -> (default, type, lowest allowed, highest allowed, what it is). Tuned on the
 # training seed of bench/anomaly.py (never on the seed the bench scores); docs/anomaly.md.
-_UNIVARIATE = {
-    "warmup": (30, int, 2, None, "readings learnt before the first score"),
-    "threshold": (5.0, float, 0.1, None, "the z at which the score reaches 0.8"),
-    "level": (DEFAULT_LEVEL, float, 0.01, 0.99, "score at or above which a reading is kept out of the baseline"),
-    "stuck_ticks": (8, int, 0, None, "identical readings in a row that score 0.8 (0: off)"),
-    "gap_factor": (3.0, float, 0.0, None, "a gap of this many usual intervals scores 0.8 (0: off)"),
-    "relearn": (180, int, 1, None, "anomalous readings in a row after which the new level is learnt"),
-    "min_scale": (0.0, float, 0.0, None, "floor of the spread estimate, in the signal's unit"),
-}
+def _univariate(cusum_k: float, cusum_h: float) -> dict[str, tuple[Any, type, Any, Any, str]]:
+    return {
+        "warmup": (30, int, 2, None, "readings learnt before the first score"),
+        "threshold": (5.0, float, 0.1, None, "the z at which the score reaches 0.8"),
+        "level": (DEFAULT_LEVEL, float, 0.01, 0.99, "score at or above which a reading is kept out of the baseline"),
+        "stuck_ticks": (8, int, 0, None, "identical readings in a row that score 0.8 (0: off)"),
+        "gap_factor": (3.0, float, 0.0, None, "a gap of this many usual intervals scores 0.8 (0: off)"),
+        "relearn": (180, int, 1, None, "anomalous readings in a row after which the new level is learnt"),
+        "min_scale": (0.0, float, 0.0, None, "floor of the spread estimate, in the signal's unit"),
+        "cusum_k": (cusum_k, float, 0.0, None, "z a drift must exceed to add to the CUSUM"),
+        "cusum_h": (cusum_h, float, 0.0, None, "CUSUM sum that scores 0.8 (0: off)"),
+    }
+
+
 DEFAULTS: dict[str, dict[str, tuple[Any, type, Any, Any, str]]] = {
-    "mad": {"window": (60, int, 5, 100_000, "normal readings the median and MAD are taken over"), **_UNIVARIATE},
-    "ewma": {"alpha": (0.05, float, 1e-4, 0.9999, "weight of a new reading in the mean and variance"),
-             **_UNIVARIATE},
+    "mad": {"window": (240, int, 5, 100_000, "normal readings the median and MAD are taken over"),
+            **_univariate(2.5, 20.0)},
+    "ewma": {"alpha": (0.01, float, 1e-4, 0.9999, "weight of a new reading in the mean and variance"),
+             **_univariate(1.5, 15.0)},
     "hst": {
         "n_trees": (10, int, 1, 1000, "trees in the forest"),
         "height": (8, int, 1, 30, "height of each tree"),
@@ -167,6 +173,8 @@ class _Univariate:
         self.last_value: float | None = s.get("last_value")
         self.repeats = int(s.get("repeats", 0))  # readings in a row equal to last_value
         self.held = int(s.get("held", 0))  # anomalous readings in a row kept out of the baseline
+        self.up = float(s.get("up", 0.0))  # the CUSUM sums of the signed z, upwards and downwards
+        self.down = float(s.get("down", 0.0))
 
     def update(self, t: float, signal: str, value: float) -> float | None:
         if signal != self.spec.signals[0] or value is None or not math.isfinite(value):
@@ -178,7 +186,8 @@ class _Univariate:
             self._learn(value)
             self.n += 1
             return None
-        z = max(self._deviation(value), gap_z, self._stuck_z())
+        dev = self._deviation(value)
+        z = max(abs(dev), gap_z, self._stuck_z(), self._cusum(dev))
         score = score_of(z, self.p["threshold"])
         if score < self.p["level"] or self.held + 1 >= self.p["relearn"]:
             self._learn(value)
@@ -200,6 +209,16 @@ class _Univariate:
         self.interval += 0.1 * (gap - self.interval)
         return 0.0
 
+    def _cusum(self, dev: float) -> float:
+        """Evidence of a slow, one-sided departure (a drift): CUSUM of the signed z beyond cusum_k."""
+        h, k = self.p["cusum_h"], self.p["cusum_k"]
+        if h <= 0:
+            return 0.0
+        # capped a little above h, so the evidence fades within a few readings once the drift is over
+        self.up = min(1.25 * h, max(0.0, self.up + dev - k))
+        self.down = min(1.25 * h, max(0.0, self.down - dev - k))
+        return self.p["threshold"] * max(self.up, self.down) / h
+
     def _stuck_z(self) -> float:
         k = self.p["stuck_ticks"]
         if k < 2 or self.repeats < 2:
@@ -208,7 +227,7 @@ class _Univariate:
 
     def _base_state(self) -> dict[str, Any]:
         return {"n": self.n, "last_t": self.last_t, "interval": self.interval, "last_value": self.last_value,
-                "repeats": self.repeats, "held": self.held}
+                "repeats": self.repeats, "held": self.held, "up": self.up, "down": self.down}
 
 
 class MadDetector(_Univariate):
@@ -226,7 +245,7 @@ class MadDetector(_Univariate):
         median = _median(ordered)
         mad = _median(sorted(abs(v - median) for v in ordered))
         scale = max(1.4826 * mad, self.p["min_scale"], 1e-9 * max(1.0, abs(median)))
-        return abs(value - median) / scale
+        return (value - median) / scale
 
     def state(self) -> dict[str, Any]:
         return {**self._base_state(), "values": list(self.values)}
@@ -252,7 +271,7 @@ class EwmaDetector(_Univariate):
 
     def _deviation(self, value: float) -> float:
         scale = max(math.sqrt(self.var), self.p["min_scale"], 1e-9 * max(1.0, abs(self.mean or 0.0)))
-        return abs(value - (self.mean or 0.0)) / scale
+        return (value - (self.mean or 0.0)) / scale
 
     def state(self) -> dict[str, Any]:
         return {**self._base_state(), "mean": self.mean, "var": self.var}

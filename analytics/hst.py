@@ -71,7 +71,7 @@ class HstDetector:
         if len(self.latest) < len(self.spec.signals):
             return
         x = {name: self._feature(name, self.latest[name]) for name in self.spec.signals}
-        raw = self.model.score_one(x)
+        raw = -math.log(max(1e-12, 1.0 - self.model.score_one(x)))  # log mass: anomalies spread out, not at 1
         if self.n < self.p["warmup"]:
             self._learn(x, raw)
             return
