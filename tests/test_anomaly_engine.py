@@ -148,3 +148,35 @@ def test_a_detector_whose_parameters_change_starts_afresh(
         ingest.stop()
     assert [t for t, _ in scores("room-4")] == [at(5), at(6), at(15)]  # 8 readings (7..14) of warm-up
     assert DetectorState.objects.get(twin_id="room-4").spec["params"]["warmup"] == 8
+
+
+def test_a_multivariate_detector_scores_each_of_its_signals_and_keeps_its_forest(
+        tree, scan_cmd, db_env, broker, tmp_path):  # noqa: F811
+    from alarms.models import DetectorState
+
+    prefix = f"dtp/n{secrets.token_hex(4)}"
+    tree.write("room/twin.yaml", room_yaml("room-5", prefix, "", tenant="tenant-a").replace(
+        "    - {uri: mqtt://", f"    - {{uri: mqtt://{prefix}/room-5/hum, signal: humidity, unit: '%'}}\n"
+                               "    - {uri: mqtt://", 1)
+        + "anomaly:\n  - {kind: hst, signals: [temp_room_1, humidity], "
+          "params: {warmup: 25, window_size: 10, score_window: 20}}\n")
+    assert scan_cmd(str(tree.root)).code == 0
+    ingest = start_ingest(db_env, broker, prefix, tmp_path)
+    try:
+        for i in range(30):  # one vector a second: temp, then humidity
+            send(broker, prefix, "room-5", {i: 20.0 + 0.1 * (i % 5)})
+            publish.single(f"{prefix}/room-5/hum", json.dumps({"value": 40.0 + 0.2 * (i % 3),
+                                                               "ts": at(i).isoformat()}),
+                           qos=1, hostname="127.0.0.1", port=broker.port)
+        hum = "humidity:anomaly_score"
+        wait_alarm(ingest, "scores of the last vectors", lambda: len(scores("room-5")) >= 4 and _rows(hum) >= 5)
+    finally:
+        ingest.stop()
+    state = DetectorState.objects.get(twin_id="room-5", key="temp_room_1,humidity")
+    assert state.spec["kind"] == "hst" and state.state["n"] >= 25 and state.state["model"]
+
+
+def _rows(signal: str) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM observation WHERE twin = 'room-5' AND signal = %s", [signal])
+        return cursor.fetchone()[0]
