@@ -87,7 +87,7 @@ lint: $(STAMP)
 	@if command -v npm >/dev/null 2>&1; then npm install --prefix tests/deploy --no-audit --no-fund --silent; fi
 	$(PY) -m ruff check .
 	$(PY) -m pytest tests/test_deploy.py $(PYTEST_ARGS)
-	$(PY) -m compileall -q polyglot_dtp registry portal tenancy dataplane dtdl alarms twins bench tests manage.py
+	$(PY) -m compileall -q polyglot_dtp registry portal tenancy dataplane dtdl alarms analytics twins bench tests manage.py
 
 # The container image installs exactly these pins (with hashes); regenerate after changing pyproject.toml's
 # dependencies. pip-tools is the usual tool for this; it runs in a virtualenv of its own.

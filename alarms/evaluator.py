@@ -3,11 +3,13 @@
 Each pass (every DTP_ALARM_TICK seconds, or sooner when asked):
 1. keep this evaluator's slots (alarms.ownership);
 2. in ONE transaction: fence the slots, read the owned twins' journal rows
-   (rule_input, in id order), feed them to the twins' rules, tick every rule
-   (pending periods, escalation, silence), write the alarms through
-   alarms.services, upsert the changed rule state, delete the rows read.
-A crash anywhere before the commit leaves journal, state and alarms as they
-were, so the next owner (or this one after a restart) does the same pass again.
+   (rule_input, in id order), feed each observation to the twin's anomaly
+   detectors (alarms.scoring) and it and its score to the twins' rules, tick
+   every rule (pending periods, escalation, silence), write the alarms through
+   alarms.services, the scores as observations, upsert the changed rule and
+   detector state, delete the rows read.
+A crash anywhere before the commit leaves journal, state, scores and alarms as
+they were, so the next owner (or this one after a restart) does the same pass again.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from . import engine, services
 from .catalog import Catalog
 from .models import RuleState
 from .ownership import Ownership
+from .scoring import Scoring
 from .types import Source
 
 __all__ = ["Evaluator", "start_thread"]
@@ -53,6 +56,7 @@ class Evaluator:
         self.ownership = Ownership()
         self.catalog = Catalog()
         self.states: dict[tuple[str, str], dict[str, Any]] = {}  # a cache of what RuleState holds
+        self.scoring = Scoring()  # the detectors, a cache of what DetectorState holds
         self.counts = {"passes": 0, "rows": 0, "raised": 0, "cleared": 0}
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -62,24 +66,29 @@ class Evaluator:
         """One pass; returns the journal rows consumed. The cache is dropped whenever it may be stale."""
         try:
             if self.ownership.refresh():
-                self.states = {}
+                self._forget()
             self.catalog.refresh()
             if not self.ownership.owned:
                 return 0
             with transaction.atomic():
                 if not self.ownership.fence():
-                    self.states = {}
+                    self._forget()
                     return 0
                 return self._pass(time.time())
         except Exception:
-            self.states = {}
+            self._forget()
             raise
+
+    def _forget(self) -> None:
+        self.states = {}
+        self.scoring.reset()
 
     def _pass(self, now: float) -> int:
         rows = self._journal()
         owned = self._owned_twins()
         if not self.states:
             self._load_states(owned)
+        self.scoring.load(owned)
         dirty: set[tuple[str, str]] = set()
         for row_id, t, twin_id, signal, value, kind, body in rows:
             if twin_id not in owned:
@@ -87,11 +96,10 @@ class Evaluator:
             if kind == "alert":
                 self._device_alert(twin_id, _epoch(t), body)
                 continue
-            for rule in self.catalog.twins[twin_id].rules:
-                if signal in rule.signals or any(leaf.kind == "no_data" for leaf in rule.leaves):
-                    state = self._state(twin_id, rule, now)
-                    self._act(twin_id, rule, engine.feed(rule, state, _epoch(t), signal, value), _epoch(t))
-                    dirty.add((twin_id, rule.id))
+            at = _epoch(t)
+            for name, number in [(signal, value), *self.scoring.feed(self.catalog.twins[twin_id], t, at, signal,
+                                                                     value)]:
+                self._feed(twin_id, at, name, number, now, dirty)
         for twin_id in owned:
             for rule in self.catalog.twins[twin_id].rules:
                 state = self._state(twin_id, rule, now, dirty)
@@ -100,10 +108,19 @@ class Evaluator:
                 if json.dumps(state, sort_keys=True) != before:
                     dirty.add((twin_id, rule.id))
         self._save(dirty)
+        self.scoring.save()
         self._delete([r[0] for r in rows])
         self.counts["passes"] += 1
         self.counts["rows"] += len(rows)
         return len(rows)
+
+    def _feed(self, twin_id: str, at: float, signal: str, value: float | None, now: float,
+              dirty: set[tuple[str, str]]) -> None:
+        for rule in self.catalog.twins[twin_id].rules:
+            if signal in rule.signals or any(leaf.kind == "no_data" for leaf in rule.leaves):
+                state = self._state(twin_id, rule, now)
+                self._act(twin_id, rule, engine.feed(rule, state, at, signal, value), at)
+                dirty.add((twin_id, rule.id))
 
     def _journal(self) -> list[tuple]:
         where, params = self.ownership.slot_filter("twin")

@@ -5,6 +5,9 @@ A file names the model it applies to and lists rules for every twin of that mode
     model: dtmi:acme:building:Lift;1
     rules:
       - {id: hot-motor, signal: motor_temp, above: 80, for: 1m, clear_below: 75, severity: major}
+      - {id: odd-vibration, signal: vibration, anomaly_above: 0.9, for: 10s}
+    anomaly:
+      - {signal: vibration}            # a detector (alarms.anomaly_config); its score feeds anomaly_above
 
 It is reconciled inside the twin scan's transaction (registry.reconcile.models
 calls `reconcile_rules_files`). A broken file keeps its last good rules and
@@ -24,6 +27,7 @@ import yaml
 from registry.scanner import FileRules, UnreadableFile, read_regular_file
 from registry.spec import SpecError, _Builder, _place, _Refused
 
+from .anomaly_config import problems as detector_problems
 from .models import ModelRules
 from .rules import parse_rules
 from .store import save_model_rules
@@ -47,8 +51,8 @@ def find_rules_files(roots: Sequence[str]) -> list[str]:
     return found
 
 
-def parse_rules_file(data: bytes, path: str) -> tuple[str, list[dict[str, Any]]] | list[SpecError]:
-    """(dtmi, rules) or the file's errors at file:line:column."""
+def parse_rules_file(data: bytes, path: str) -> tuple[str, list[dict[str, Any]], list[dict[str, Any]]] | list[SpecError]:
+    """(dtmi, rules, anomaly) or the file's errors at file:line:column."""
     try:
         root = yaml.compose(data.decode("utf-8").removeprefix("\ufeff"), Loader=yaml.CSafeLoader)
     except UnicodeDecodeError:
@@ -66,23 +70,26 @@ def parse_rules_file(data: bytes, path: str) -> tuple[str, list[dict[str, Any]]]
     if not isinstance(doc, dict):
         return [SpecError(path, 1, 1, "a rules file is a mapping with `model: <dtmi>` and `rules: [...]`")]
     problems: list[tuple[tuple, str, bool]] = []
-    unknown = sorted(set(doc) - {"model", "rules", "description"})
-    problems += [((k,), f"unknown key {k!r}; a rules file has model, rules and description", True) for k in unknown]
+    unknown = sorted(set(doc) - {"model", "rules", "anomaly", "description"})
+    problems += [((k,), f"unknown key {k!r}; a rules file has model, rules, anomaly and description", True)
+                 for k in unknown]
     if not isinstance(doc.get("model"), str) or not _DTMI.match(doc.get("model", "")):
         problems.append((("model",), "model must be the versioned DTMI of the DTDL Interface the rules apply to, "
                                      "e.g. model: dtmi:acme:building:Lift;1", False))
-    _, found = parse_rules(doc.get("rules"), ("rules",))
-    problems += [(p, f"{'.'.join(str(x) for x in p)}: {m}", False) for p, m in found]
+    if "rules" in doc or "anomaly" not in doc:  # a file of detectors alone needs no rules
+        _, found = parse_rules(doc.get("rules"), ("rules",))
+        problems += [(p, f"{'.'.join(str(x) for x in p)}: {m}", False) for p, m in found]
+    problems += [(p, f"{'.'.join(str(x) for x in p)}: {m}", False) for p, m in detector_problems(doc.get("anomaly"))]
     if problems:
         return sorted({_place(path, builder, p, m, k) for p, m, k in problems},
                       key=lambda e: (e.line, e.column, e.message))
-    return doc["model"], doc["rules"]
+    return doc["model"], doc.get("rules", []), doc.get("anomaly", [])
 
 
 def reconcile_rules_files(plan: Any, roots: Sequence[str], under_q: Any) -> dict[str, list[SpecError]]:
     """Store every good rules file under `roots`, keep a broken one's last good rules; return the errors by path."""
     stored = {r.path: r for r in ModelRules.objects.filter(under_q)}
-    keep: dict[str, tuple[str, str, list]] = {}
+    keep: dict[str, tuple[str, str, list, list]] = {}
     errors: dict[str, list[SpecError]] = {}
     for path in find_rules_files(roots):
         try:
@@ -96,11 +103,11 @@ def reconcile_rules_files(plan: Any, roots: Sequence[str], under_q: Any) -> dict
             errors[path] = result
             if path in stored:
                 old = stored[path]
-                keep[path] = (old.dtmi, old.sha256, old.rules)
+                keep[path] = (old.dtmi, old.sha256, old.rules, old.anomaly)
             continue
-        dtmi, rules = result
-        keep[path] = (dtmi, hashlib.sha256(data).hexdigest(), rules)
-    unchanged = {p for p, (d, sha, r) in keep.items() if p in stored and stored[p].sha256 == sha
+        dtmi, rules, anomaly = result
+        keep[path] = (dtmi, hashlib.sha256(data).hexdigest(), rules, anomaly)
+    unchanged = {p for p, (d, sha, _r, _a) in keep.items() if p in stored and stored[p].sha256 == sha
                  and stored[p].dtmi == d}
     if unchanged != set(keep) or set(stored) != set(keep):
         save_model_rules({p: v for p, v in keep.items() if p not in unchanged}, under_q, plan.now,

@@ -104,13 +104,33 @@ class ModelRules(models.Model):
     path = models.CharField(max_length=1024, primary_key=True)
     dtmi = models.CharField(max_length=2048, db_index=True)
     rules = models.JSONField(default=list)
+    anomaly = models.JSONField(default=list)  # detectors (alarms.anomaly_config), kept with the rules
     sha256 = models.CharField(max_length=64)
     updated_at = models.DateTimeField()
 
 
 class TwinRules(models.Model):
-    """A twin's own `rules:` (and overrides of its model's rules), as last read without errors."""
+    """A twin's own `rules:` (and overrides of its model's rules) and `anomaly:`, as last read without errors."""
 
     twin_id = models.CharField(max_length=128, primary_key=True)
     rules = models.JSONField(default=list)
+    anomaly = models.JSONField(default=list)
     updated_at = models.DateTimeField()
+
+
+class DetectorState(models.Model):
+    """What a twin's anomaly detector has learnt (analytics.detectors state), by the signals it watches.
+
+    Kept beside RuleState and written in the same pass transaction as the journal rows it consumed
+    and the scores it wrote, so a restarted ingest continues the detector instead of warming it up
+    again. `spec` is the detector as configured: a changed kind or parameter starts it afresh.
+    """
+
+    twin_id = models.CharField(max_length=128)
+    key = models.CharField(max_length=512)  # the watched signals, comma-separated
+    spec = models.JSONField(default=dict)
+    state = models.JSONField(default=dict)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["twin_id", "key"], name="detectorstate_twin_key")]

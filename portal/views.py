@@ -18,7 +18,7 @@ from dataplane.queries import recent_alerts, recent_series
 from tenancy.tokens import create_token, revoke_own_token, tokens_of
 
 from . import access, detail, eventlog, health, queries
-from .charts import series_json, summary
+from .charts import charts_for, series_json
 from .graph import dependency_graph
 from .model_panel import model_panel
 from .pages import render_page, scope_of, signed_in
@@ -61,7 +61,7 @@ def twin(request: HttpRequest, twin_id: str) -> HttpResponse:
     graph = dependency_graph(twin_id, d.static, d.dynamic, list(dict.fromkeys(t.id for t in d.dependents)))
     return render_page(request, "portal/twin.html", {
         "d": d, "graph": graph, "runtime_json": json.dumps(d.twin.runtime, indent=2, ensure_ascii=False),
-        "page": "twin", "charts": [summary(s) for s in recent_series(twin_id)], "alerts": recent_alerts(twin_id),
+        "page": "twin", "charts": charts_for(recent_series(twin_id)), "alerts": recent_alerts(twin_id),
         "model": model_panel(d.twin)})
 
 
@@ -79,7 +79,7 @@ def twin_observations(request: HttpRequest, twin_id: str) -> JsonResponse:
     if not detail.twin_visible(twin_id, scope_of(request)):
         raise Http404("no such twin")
     alerts = [{**a, "time": a["time"].isoformat()} for a in recent_alerts(twin_id)]
-    return JsonResponse({"charts": series_json([summary(s) for s in recent_series(twin_id)]), "alerts": alerts})
+    return JsonResponse({"charts": series_json(charts_for(recent_series(twin_id))), "alerts": alerts})
 
 
 @signed_in

@@ -93,6 +93,8 @@ class TwinSpec:
     model: str = ""
     # Alarm rules as written (validated by alarms.rules); stored apart from the document (alarms.TwinRules).
     rules: tuple[dict[str, Any], ...] = ()
+    # Anomaly detectors as written (validated by alarms.anomaly_config); stored with the rules (alarms.TwinRules).
+    anomaly: tuple[dict[str, Any], ...] = ()
 
     @property
     def status(self) -> str:
@@ -586,6 +588,11 @@ def _semantic_problems(data: dict[str, Any]) -> list[tuple[_Path, str, bool]]:
         from alarms.rules import problems as rule_problems  # Django-free, like this module
 
         problems += [(path, f"{_dotted(path)}: {message}", False) for path, message in rule_problems(data["rules"])]
+    if "anomaly" in data:
+        from alarms.anomaly_config import problems as detector_problems  # Django-free, like this module
+
+        problems += [(path, f"{_dotted(path)}: {message}", False)
+                     for path, message in detector_problems(data["anomaly"])]
     return problems
 
 
@@ -618,4 +625,5 @@ def _normalise(data: dict[str, Any]) -> TwinSpec:
         streams=tuple(streams),
         model=data.get("model", ""),
         rules=tuple(data.get("rules", [])),
+        anomaly=tuple(data.get("anomaly", [])),
     )

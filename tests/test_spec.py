@@ -77,7 +77,7 @@ interfaces:
     ("text", "expected"),
     [
         (b"id: a\nname: A\ntenant: acme\ncolour: red\n",
-         "twins/x/twin.yaml:4:1: unknown key 'colour' at the top level; allowed keys: @id, dependencies, "
+         "twins/x/twin.yaml:4:1: unknown key 'colour' at the top level; allowed keys: @id, anomaly, dependencies, "
          "description, id, interfaces, metadata, model, name, rules, tenant, ui"),
         (b"id: a\nname: A\ntenant: Acme Corp\n",
          "twins/x/twin.yaml:3:9: tenant must be a lowercase slug"),

@@ -78,7 +78,8 @@ class _Plan:
         self.spec_twins: dict[str, TwinSpec] = {}  # twins whose stream and dependency rows are rewritten
         self.deleted: list[Twin] = []
         self.cmds: list[UpdateCmd] = []
-        self.rules: dict[str, tuple] = {}  # twin id -> its `rules:`, stored by alarms.store (not in the document)
+        # twin id -> (its `rules:`, its `anomaly:`), stored by alarms.store (not in the document)
+        self.rules: dict[str, tuple] = {}
         self.drafts: list[events.EventDraft] = []
         # (twin, action, changed top-level fields, extra payload keys) for each twin.update event
         self.payload_twins: list[tuple[Twin, str, list[str], dict[str, Any]]] = []
@@ -162,7 +163,7 @@ def _create(plan: _Plan, spec: TwinSpec, *, source: str, origin: str, path: str 
     twin = Twin(id=spec.id, runtime={}, source=origin, source_path=path, content_hash=sha,
                 revision=1, created_at=plan.now, updated_at=plan.now)
     _set_spec_fields(twin, spec)
-    plan.rules[twin.id] = spec.rules
+    plan.rules[twin.id] = (spec.rules, spec.anomaly)
     plan.new_twins.append(twin)
     plan.cards.append(_card(twin.id, spec))
     plan.spec_twins[twin.id] = spec
@@ -179,7 +180,7 @@ def _update(plan: _Plan, twin: Twin, spec: TwinSpec, *, source: str,
     runtime = twin.runtime if runtime is None else runtime
     new_state = {**spec.document(), "runtime": runtime}
     twin.updated_at = plan.now
-    plan.rules[twin.id] = spec.rules
+    plan.rules[twin.id] = (spec.rules, spec.anomaly)
     if old_state == new_state:
         plan.quiet_twins.append(twin)
         plan.report.unchanged += 1

@@ -1,5 +1,8 @@
 // The twin page's charts: one uPlot per signal (mean, min and max over time, the unit on the y axis),
-// a time-range picker, a hover read-out, kept live by refetching the series API. The API answers from
+// a time-range picker, a hover read-out, kept live by refetching the series API. A signal with an
+// anomaly detector (data-score: its `<signal>:anomaly_score` series, from the same API) gets the
+// score as a fifth series on a right-hand 0..1 axis: the bucket's highest score, so a short
+// anomaly stays visible in 1-minute and 1-hour buckets. The API answers from
 // raw rows, the 1-minute or the 1-hour rollup (whichever fits MAX_POINTS), so 30 days stay light.
 // No inline script or style: uPlot styles elements through the CSSOM, which the site's CSP allows.
 (function () {
@@ -57,7 +60,8 @@
       if (i === null || i === undefined || u.data[0][i] === undefined) { out.textContent = ""; return; }
       var when = new Date(u.data[0][i] * 1000).toISOString().replace(".000Z", "Z");
       out.textContent = when + "  mean " + fmt(u.data[1][i]) + "  min " + fmt(u.data[2][i]) + "  max " +
-        fmt(u.data[3][i]) + "  (" + (fig.dataset.counts ? fig.dataset.counts.split(",")[i] : "") + " obs)";
+        fmt(u.data[3][i]) + "  (" + (fig.dataset.counts ? fig.dataset.counts.split(",")[i] : "") + " obs)" +
+        (u.data.length > 4 ? "  score " + fmt(u.data[4][i]) : "");
     };
   }
 
@@ -67,17 +71,24 @@
     out.dataset.part = "readout";
     out.className = "readout";
     fig.appendChild(out);
+    var value = function (u, v) { return fmt(v); };
     var opts = {
       width: Math.max(240, host.clientWidth || 600), height: 180,
       scales: { x: { time: true } },
-      series: [{}, { label: "mean", stroke: "#2563eb", width: 1.5, value: function (u, v) { return fmt(v); } },
-               { label: "min", stroke: "#93c5fd", width: 1, dash: [4, 4], value: function (u, v) { return fmt(v); } },
-               { label: "max", stroke: "#93c5fd", width: 1, dash: [4, 4], value: function (u, v) { return fmt(v); } }],
+      series: [{}, { label: "mean", stroke: "#2563eb", width: 1.5, value: value },
+               { label: "min", stroke: "#93c5fd", width: 1, dash: [4, 4], value: value },
+               { label: "max", stroke: "#93c5fd", width: 1, dash: [4, 4], value: value }],
       axes: [{}, { label: unit, size: 64 }],
       legend: { live: true },
       hooks: { setCursor: [readout(fig)] },
     };
-    return new uPlot(opts, [[], [], [], []], host);
+    if (fig.dataset.score) {
+      opts.scales.score = { auto: false, range: [0, 1] };
+      opts.series.push({ label: "anomaly score", scale: "score", stroke: "#dc2626", width: 1, spanGaps: true,
+                         value: value });
+      opts.axes.push({ scale: "score", side: 1, label: "anomaly score", size: 48, grid: { show: false } });
+    }
+    return new uPlot(opts, opts.series.map(function () { return []; }), host);
   }
 
   function load(signal) {
@@ -87,22 +98,36 @@
     var now = Date.now();
     var q = new URLSearchParams({ signal: signal, from: new Date(now - seconds(range) * 1000).toISOString(),
                                   to: new Date(now + 1000).toISOString(), max_points: String(MAX_POINTS) });
-    fetch(box.dataset.series + "?" + q, { credentials: "same-origin" })
-      .then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (data) { if (data) draw(c, data); })
+    function get(name) {
+      q.set("signal", name);
+      return fetch(box.dataset.series + "?" + q, { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : null; });
+    }
+    var score = c.fig.dataset.score;
+    Promise.all([get(signal), score ? get(score) : null])
+      .then(function (found) { if (found[0] && (!score || found[1])) draw(c, found[0], found[1]); })
       .catch(function () { /* the next tick tries again */ })
       .then(function () { c.busy = false; });
   }
 
-  function draw(c, data) {
-    var p = data.points, cols = [[], [], [], []];
+  function draw(c, data, score) {
+    var p = data.points, cols = [[], [], [], []], counts = {};
     p.forEach(function (pt) {
-      cols[0].push(Date.parse(pt.time) / 1000);
+      var x = Date.parse(pt.time) / 1000;
+      cols[0].push(x);
       cols[1].push(pt.mean);
       cols[2].push(pt.min);
       cols[3].push(pt.max);
+      counts[x] = pt.count;
     });
-    c.fig.dataset.counts = p.map(function (pt) { return pt.count; }).join(",");
+    if (score) {  // the score may be at another resolution (fewer points): join on time
+      var s = score.points;
+      cols = uPlot.join([cols, [s.map(function (pt) { return Date.parse(pt.time) / 1000; }),
+                                s.map(function (pt) { return pt.max; })]]);
+      c.fig.dataset.scorePoints = String(s.length);
+      c.fig.dataset.scoreMax = s.length ? fmt(Math.max.apply(null, s.map(function (pt) { return pt.max; }))) : "";
+    }
+    c.fig.dataset.counts = cols[0].map(function (x) { return counts[x] === undefined ? "" : counts[x]; }).join(",");
     c.plot.setData(cols);
     c.fig.dataset.resolution = data.resolution;
     c.fig.dataset.points = String(p.length);
@@ -137,6 +162,7 @@
           var host = document.createElement("div");
           fig.className = "chart";
           fig.dataset.signal = c.signal;
+          if (c.score) fig.dataset.score = c.score;
           b.textContent = c.signal;
           last.className = "last";
           last.dataset.part = "last";
