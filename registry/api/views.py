@@ -43,8 +43,10 @@ class ScopedView(APIView):
     def access(self) -> Access:
         if not hasattr(self, "_access"):
             token = self.request.auth if isinstance(self.request.auth, ApiToken) else None
-            self._access = access_for(self.request.user, read_only=bool(token and token.read_only),
-                                      demo=settings.DTP_DEMO_MODE)
+            # A token's grants were read (or remembered, tenancy.authcache) when it was checked.
+            remembered = getattr(self.request, "token_access", None) if token is not None else None
+            self._access = remembered or access_for(self.request.user, read_only=bool(token and token.read_only),
+                                                    demo=settings.DTP_DEMO_MODE)
         return self._access
 
     def actor(self) -> str:
@@ -84,9 +86,8 @@ def with_etag(response: Response, revision: int) -> Response:
 
 
 def twin_response(view: ScopedView, twin_id: str, code: int = status.HTTP_200_OK) -> Response:
-    twin = selectors.twin_for(view.access(), twin_id)
-    context = {"dependents": selectors.dependents_of(view.access(), twin.id)}
-    return with_etag(Response(s.TwinDetailOut(twin, context=context).data, status=code), twin.revision)
+    document = selectors.twin_document(view.access(), twin_id)  # one query, the shape of s.TwinDetailOut
+    return with_etag(Response(document, status=code), document["revision"])
 
 
 @extend_schema_view(
@@ -101,11 +102,11 @@ class TwinListView(ScopedView, generics.GenericAPIView):
     ordering_fields = ["id", "name", "tenant", "status", "created_at", "updated_at"]
 
     def get_queryset(self):
-        return selectors.twins_for(self.access())
+        return selectors.twin_rows(self.access())
 
     def get(self, request: Request) -> Response:
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(s.TwinOut(page, many=True).data)
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))  # one query: plain rows
+        return self.get_paginated_response(selectors.twin_documents(page))  # the shape of s.TwinOut
 
     def post(self, request: Request) -> Response:
         spec = validate_document(request.data)
