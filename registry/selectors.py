@@ -12,13 +12,13 @@ from datetime import datetime
 from typing import Any
 
 import jsonpatch
-from django.db.models import F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 
 from tenancy.access import Access
 
 from .documents import PAYLOAD_FIELDS, twin_row_payload
 from .models import Dependency, PortalEvent, Service, SpecFileError, Stream, Twin, UpdateCmd
-from .rowjson import json_rows
+from .rowjson import PreparedValues, json_rows
 
 __all__ = ["twins_for", "twin_for", "dependents_of", "twin_rows", "twin_documents", "twin_document",
            "history_of", "twin_at", "events_for", "spec_errors_for", "services_for", "EVENT_SOURCES"]
@@ -72,18 +72,43 @@ def twin_documents(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return [_document(row) for row in rows]
 
 
+def _detail_query(access: Access, twin_id: str) -> QuerySet[Twin]:
+    # EXISTS per dependency row (a primary-key probe), not `twin__in=`: an IN list of every visible
+    # twin is built first on SQLite, milliseconds at 10,000 twins.
+    visible = Twin.objects.visible_to(access).filter(pk=OuterRef("twin_id"))
+    dependents = Dependency.objects.filter(Exists(visible), target=OuterRef("pk"))
+    return (twin_rows(access).filter(pk=twin_id).order_by()
+            .annotate(dependents_json=json_rows(dependents, "target", ("twin_id", "kind"))))
+
+
+# The detail query compiled per database and reader scope (what `visible_to` filters on): readers
+# with the same grants share one. Bounded: emptied when it holds this many.
+_PREPARED: dict[tuple, PreparedValues] = {}
+_PREPARED_MAX = 1000
+
+
+def _prepared_detail(access: Access) -> PreparedValues:
+    key = (Twin.objects.db, access.everything, access.ceiling, frozenset(access.tenants.items()),
+           frozenset(access.twins.items()))
+    prepared = _PREPARED.get(key)
+    if prepared is None:
+        if len(_PREPARED) >= _PREPARED_MAX:
+            _PREPARED.clear()
+        prepared = _PREPARED[key] = PreparedValues(_detail_query(access, PreparedValues.SLOT))
+    return prepared
+
+
 def twin_document(access: Access, twin_id: str) -> dict[str, Any]:
     """One visible twin as the API shows it, with its visible dependents, in one query.
 
     Raises Twin.DoesNotExist for an unknown id and for one of another tenant alike (as `twin_for`).
     """
-    dependents = Dependency.objects.filter(target=OuterRef("pk"), twin__in=Twin.objects.visible_to(access))
-    row = (twin_rows(access).filter(pk=twin_id)
-           .annotate(dependents_json=json_rows(dependents, "target", ("twin_id", "kind"))).first())
-    if row is None:
+    rows = _prepared_detail(access).rows(twin_id)
+    if not rows:
         raise Twin.DoesNotExist(f"No visible twin {twin_id!r}.")
+    row = rows[0]
     document = _document(row)
-    found = sorted((d["twin_id"], d["kind"]) for d in row["dependents_json"] or ())
+    found = sorted((d["twin_id"], d["kind"]) for d in row["dependents_json"])
     document["dependents"] = [{"id": twin, "kind": kind} for twin, kind in found]
     return document
 
