@@ -122,3 +122,22 @@ def test_a_read_is_one_query_once_the_token_is_known(world):
         with CaptureQueriesContext(connection) as queries:
             assert api.get(path).status_code == 200
         assert len(queries) == 1, (path, [q["sql"] for q in queries])
+
+
+def test_a_single_twin_grant_sees_that_twin_and_only_the_dependents_it_may_see(world):
+    user = User.objects.create_user("one-twin")
+    grant("tenant-a", Role.VIEWER, user=user, twin_id="hvac-a")
+    grant("tenant-a", Role.VIEWER, user=user, twin_id="room-a")
+    _, raw = create_token(user)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {raw}")
+    hvac = api.get("/api/registry/twins/hvac-a")
+    assert hvac.status_code == 200
+    assert hvac.json() == expected("hvac-a", user, detail=True)
+    assert hvac.json()["dependents"] == [{"id": "room-a", "kind": "static"}]  # lift-a is not granted
+    assert api.get("/api/registry/twins/lift-a").status_code == 404
+    assert ids_of(api.get("/api/registry/twins")) == ["hvac-a", "room-a"]
+
+
+def ids_of(response) -> list[str]:
+    return [t["id"] for t in response.json()["results"]]

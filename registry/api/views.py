@@ -47,8 +47,11 @@ class ScopedView(APIView):
             token = self.request.auth if isinstance(self.request.auth, ApiToken) else None
             # A token's grants were read (or remembered, tenancy.authcache) when it was checked.
             remembered = getattr(self.request, "token_access", None) if token is not None else None
-            self._access = remembered or access_for(self.request.user, read_only=bool(token and token.read_only),
-                                                    demo=settings.DTP_DEMO_MODE)
+            if remembered is not None:
+                self._access = remembered
+            else:
+                self._access = access_for(self.request.user, read_only=bool(token and token.read_only),
+                                          demo=settings.DTP_DEMO_MODE)
         return self._access
 
     def actor(self) -> str:
