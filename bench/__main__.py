@@ -52,7 +52,9 @@ def _run(db: str, url: str, args: argparse.Namespace) -> list[dict]:
     argv = [sys.executable, "-m", "bench.measure", "--db", db, "--sizes", ",".join(map(str, args.sizes)),
             "--live-size", str(args.live_size), "--fanout", ",".join(map(str, args.fanout))]
     # Progress and errors go straight to the terminal; the rows come back on stdout.
-    out = subprocess.run(argv + (["--quick"] if args.quick else []), cwd=REPO, env=env, stdout=subprocess.PIPE,
+    argv += ["--quick"] if args.quick else []
+    argv += ["--only", args.only] if args.only else []
+    out = subprocess.run(argv, cwd=REPO, env=env, stdout=subprocess.PIPE,
                          text=True)
     if out.returncode != 0:
         raise SystemExit(f"benchmarks on {db} failed (exit {out.returncode}); see the messages above")
@@ -91,6 +93,8 @@ def main() -> None:
     parser.add_argument("--fanout", type=lambda s: [int(x) for x in s.split(",") if x],
                         help=f"SSE client counts (default {FULL_FANOUT}, {QUICK_FANOUT} with --quick)")
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--only", choices=["api"],
+                        help="api: only the REST API rows, on a tree of --live-size twins (for A/B runs)")
     parser.add_argument("--ingest", type=int,
                         help=f"observations for the MQTT ingest benchmark, on PostgreSQL (default {FULL_INGEST}, "
                              f"{QUICK_INGEST} with --quick; 0 skips it)")
@@ -123,6 +127,8 @@ def main() -> None:
     if args.db in ("sqlite", "both"):
         with tempfile.TemporaryDirectory(prefix="dtp-bench-db-") as folder:
             rows += _run("sqlite", f"sqlite:///{folder}/bench.sqlite3", args)
+    if args.only:  # nothing but the rows asked for: no ingest, alarm or DTDL runs
+        args.ingest = args.alarms = args.dtdl = 0
     if args.db in ("postgres", "both"):
         url, drop = _postgres_database(os.environ.get("DTP_BENCH_POSTGRES_URL",
                                                       "postgres://postgres@127.0.0.1:5432/postgres"))

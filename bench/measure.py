@@ -74,7 +74,8 @@ def _timed(fn):
     return time.perf_counter() - started, value
 
 
-def measure(sizes: list[int], db: str, live_size: int = 0, fanout: tuple[int, ...] = (), quick: bool = False) -> list[dict]:
+def measure(sizes: list[int], db: str, live_size: int = 0, fanout: tuple[int, ...] = (), quick: bool = False,
+            only: str = "") -> list[dict]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -89,6 +90,9 @@ def measure(sizes: list[int], db: str, live_size: int = 0, fanout: tuple[int, ..
         rows.append({"benchmark": name, "size": size, "ours": ours, "baseline": baseline, "ratio": ratio,
                      "unit": unit, "db": db})
 
+    if only == "api":  # just the REST API rows, on a tree of live_size twins (A/B runs of the API)
+        measure_live(live_size, (), quick, row, only="api")
+        return rows
     for size in sizes:
         root = Path(tempfile.mkdtemp(prefix=f"dtp-bench-{size}-"))
         try:
@@ -131,9 +135,10 @@ def _progress(message: str) -> None:
     print(f"[{os.environ.get('DTP_BENCH_DB', '')} {took:5.1f} s] {message}", file=sys.stderr, flush=True)
 
 
-def measure_live(size: int, fanout: tuple[int, ...], quick: bool, row) -> None:
+def measure_live(size: int, fanout: tuple[int, ...], quick: bool, row, only: str = "") -> None:
     """The benchmarks that need real processes, on one tree of `size` twins: peak memory of a cold
-    scan, the REST API, the portal's home page, edits followed to the browser, SSE fan-out."""
+    scan, the REST API, the portal's home page, edits followed to the browser, SSE fan-out
+    (`only="api"`: the REST API alone)."""
     from bench import api, edits, peak, portal
     from bench import fanout as fan
     from bench.gen import generate
@@ -143,9 +148,14 @@ def measure_live(size: int, fanout: tuple[int, ...], quick: bool, row) -> None:
     root = Path(tempfile.mkdtemp(prefix=f"dtp-bench-live-{size}-"))
     try:
         paths = generate(root, size)
-        _progress(f"peak RSS of a cold scan of {size} twins")
-        scan_mib, parse_mib = peak.cold_scan_vs_parse(root)
-        row("scanner peak RSS, cold scan vs parse-only pass", size, scan_mib, parse_mib, "MiB")
+        if only == "api":
+            from registry.reconcile import scan_roots
+
+            scan_roots([str(root)])
+        else:
+            _progress(f"peak RSS of a cold scan of {size} twins")
+            scan_mib, parse_mib = peak.cold_scan_vs_parse(root)
+            row("scanner peak RSS, cold scan vs parse-only pass", size, scan_mib, parse_mib, "MiB")
         assert Twin.objects.count() == size
         tenants = sorted(set(Twin.objects.values_list("tenant", flat=True)))
         token = api.make_token("bench", tenants)
@@ -153,6 +163,8 @@ def measure_live(size: int, fanout: tuple[int, ...], quick: bool, row) -> None:
         _progress("REST API")
         with WebServer(server_env()) as web:
             api.measure_api(web.url, token, tenants, twin_ids, quick, row, size)
+            if only == "api":
+                return
             _progress("the portal's home page")
             portal.measure_home(web.url, "bench", token, quick, row, size)
         _progress("edits to the watcher, the stream and the browser")
@@ -197,10 +209,11 @@ def main() -> None:
     parser.add_argument("--live-size", type=int, default=0, help="twins for the API, edit and fan-out runs (0: none)")
     parser.add_argument("--fanout", type=lambda s: [int(x) for x in s.split(",") if x], default=[])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    parser.add_argument("--only", choices=["api"], default="", help="api: the REST API rows alone")
     args = parser.parse_args()
     os.environ["DTP_BENCH_DB"] = args.db
     _setup()
-    json.dump(measure(args.sizes, args.db, args.live_size, tuple(args.fanout), args.quick), sys.stdout)
+    json.dump(measure(args.sizes, args.db, args.live_size, tuple(args.fanout), args.quick, args.only), sys.stdout)
 
 
 if __name__ == "__main__":

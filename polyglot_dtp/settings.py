@@ -214,6 +214,9 @@ DTP_CONTENT_SECURITY_POLICY = env(
 # Token and session users are counted per user, anonymous callers per address.
 DTP_API_THROTTLE_USER = env("DTP_API_THROTTLE_USER", default="")
 DTP_API_THROTTLE_ANON = env("DTP_API_THROTTLE_ANON", default="")
+# Seconds a web process remembers a good API token's user and grants (tenancy/authcache.py); 0: never.
+# A revoke counts at once in the process that made it, and within this many seconds in the others.
+DTP_AUTH_CACHE_SECONDS = env.float("DTP_AUTH_CACHE_SECONDS", default=5.0)
 
 # --- REST API ------------------------------------------------------------------
 # Anonymous visitors may read everything (never write): for demos on a closed network only.

@@ -1,5 +1,6 @@
 """Shapes of the API's bodies. Output is built by registry.documents (one builder for API and events);
-these classes describe it for OpenAPI and check the shape of what clients send."""
+these classes describe it for OpenAPI and check the shape of what clients send. Twins are read as
+plain rows and built by registry.selectors.twin_documents; TwinOut and TwinDetailOut only describe them."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from ..documents import service_payload, stream_payload, twin_payload
+from ..documents import service_payload
 from ..spec import STATUSES
 from .fields import StrictCharField, StrictRegexField
 
@@ -25,9 +26,6 @@ class StreamOut(serializers.Serializer):
     signal = serializers.CharField(allow_blank=True)
     unit = serializers.CharField(allow_blank=True)
     interval = serializers.FloatField(allow_null=True)
-
-    def to_representation(self, instance: Any) -> dict[str, Any]:
-        return stream_payload(instance)
 
 
 class CardOut(serializers.Serializer):
@@ -58,9 +56,6 @@ class TwinOut(serializers.Serializer):
     created_at = serializers.DateTimeField(allow_null=True)
     updated_at = serializers.DateTimeField(allow_null=True)
 
-    def to_representation(self, instance: Any) -> dict[str, Any]:
-        return twin_payload(instance, getattr(instance, "ui", None), instance.streams.all())
-
 
 class DependentOut(serializers.Serializer):
     id = serializers.CharField()
@@ -69,11 +64,6 @@ class DependentOut(serializers.Serializer):
 
 class TwinDetailOut(TwinOut):
     dependents = DependentOut(many=True)
-
-    def to_representation(self, instance: Any) -> dict[str, Any]:
-        data = super().to_representation(instance)
-        data["dependents"] = self.context["dependents"]
-        return data
 
 
 class TwinIn(serializers.Serializer):
