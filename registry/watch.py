@@ -49,6 +49,9 @@ from .scanner import SPEC_NAMES, ScanRootError, folder_links, root_of, scan_fold
 __all__ = ["watch", "Pass", "Changes", "scan_changed"]
 
 DEBOUNCE_SECONDS = 0.1
+# More folders than this in one pass: a full rescan instead (as fast by then, and each folder is
+# one OR'd condition in the pass's queries, which SQLite caps at an expression depth of 1,000).
+MAX_FOLDERS = 200
 RULES_SUFFIX = ".rules.yaml"  # alarms.model_rules.RULES_SUFFIX, beside the models
 
 
@@ -102,8 +105,14 @@ def scan_changed(roots: Sequence[str], folders: Sequence[str], *, prune: bool = 
     """
     losers = SpecFileError.objects.filter(kind=SpecFileError.Kind.CONFLICT).values_list("path", flat=True)
     folders = _outermost({*folders, *(os.path.dirname(p) for p in losers if root_of(roots, p) is not None)})
+    if len(folders) > MAX_FOLDERS:
+        raise TooWide(f"{len(folders)} folders changed")
     found = scan_folders(roots, folders, known_hashes(folders), max_bytes=settings.DTP_SPEC_MAX_BYTES)
     return reconcile_scan(found, prune=prune, partial=True)
+
+
+class TooWide(Exception):
+    """A pass over so many folders that the full rescan is the better tool."""
 
 
 class _Collector(FileSystemEventHandler):
@@ -167,6 +176,8 @@ def _plan(changes: Changes, roots: Sequence[str], links: bool, full_due: bool) -
     folders = [f for f in _outermost(changes.folders) if walked(roots, f)]
     if any(f in roots for f in folders):
         return Pass(True, list(roots), "a root itself changed")
+    if len(folders) > MAX_FOLDERS:
+        return Pass(True, list(roots), f"{len(folders)} folders changed")
     return Pass(False, folders) if folders else None
 
 
@@ -189,16 +200,11 @@ def watch(
     watched_models = [os.path.abspath(r) for r in (model_roots or ()) if os.path.isdir(r)]
     collector = _Collector(roots, watched_models)
     lost = _Lost(collector)
-    observer = Observer()
-    for root in [*roots, *watched_models]:
-        # Only changes: with opens and no-write closes in the mask, a full rescan of a 10k tree
-        # overflows the kernel's inotify queue.
-        observer.schedule(collector, root, recursive=True, event_filter=CHANGES)
     watchdog_log = logging.getLogger("watchdog")
     if watchdog_log.getEffectiveLevel() > logging.WARNING:
         watchdog_log.setLevel(logging.WARNING)  # its warning of lost events must reach `lost`
     watchdog_log.addHandler(lost)
-    observer.start()
+    observer = _observe(collector, [*roots, *watched_models])
     try:
         links = _full(Pass(True, roots, "start"), on_scan, prune, model_roots)  # edits made while nobody watched
         last_full = time.monotonic()
@@ -221,12 +227,24 @@ def watch(
                     continue
                 except ScanRootError:  # a folder went while it was walked: let the whole walk decide
                     step = Pass(True, roots, "a folder went while it was scanned")
+                except TooWide as exc:
+                    step = Pass(True, roots, str(exc))
             links = _full(step, on_scan, prune, model_roots)
             last_full = time.monotonic()
     finally:
         watchdog_log.removeHandler(lost)
         observer.stop()
         observer.join(timeout=5)
+
+
+def _observe(collector: _Collector, folders: Sequence[str]) -> Observer:
+    observer = Observer()
+    for folder in folders:
+        # Only changes: with opens and no-write closes in the mask, a full rescan of a 10k tree
+        # overflows the kernel's inotify queue.
+        observer.schedule(collector, folder, recursive=True, event_filter=CHANGES)
+    observer.start()
+    return observer
 
 
 def _full(step: Pass, on_scan: OnScan, prune: bool, model_roots: Sequence[str] | None) -> bool:

@@ -184,3 +184,26 @@ def test_events_lost_to_an_inotify_queue_overflow_are_caught_by_a_full_rescan(tr
     assert Twin.objects.get(pk="lift-001").name == "After"
     watcher.stop()
     _agrees_with_a_full_scan(scan_cmd, tree)
+
+
+def test_a_model_file_change_takes_a_full_rescan_that_rechecks_the_typed_twins(tree, manage, scan_cmd):
+    import json
+
+    from registry.models import DtdlModel, SpecFileError
+
+    models = tree.root.parent / "models"
+    models.mkdir()
+    tank = {"@context": "dtmi:dtdl:context;3", "@id": "dtmi:test:Tank;1", "@type": "Interface",
+            "contents": [{"@type": "Telemetry", "name": "level", "schema": "double"}]}
+    tree.twin("tank", "tank-1", extra="model: dtmi:test:Tank;1\n")  # its model is not there yet
+    tree.twin("hvac", "hvac-1")
+    watcher = Watching(manage, tree.root)
+    assert SpecFileError.objects.filter(path=str(tree.root / "tank/twin.yaml")).exists()
+
+    (models / "tank.json").write_text(json.dumps(tank), encoding="utf-8")
+    lines = watcher.expect(lambda line: line.strip() == "created tank-1")
+    assert any(line.startswith("Full rescan: model files changed (tank.json)") for line in lines), lines
+    assert DtdlModel.objects.filter(pk="dtmi:test:Tank;1").exists()
+    assert not SpecFileError.objects.exists()
+    watcher.stop()
+    _agrees_with_a_full_scan(scan_cmd, tree)
