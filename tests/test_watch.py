@@ -64,7 +64,7 @@ class Watching:
         self.lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=lambda: [self.lines.put(line.rstrip("\n")) for line in self.proc.stdout],
                          daemon=True).start()
-        self.expect(lambda line: line.startswith("Watching"))
+        self.expect(lambda line: line.startswith("Watching"), within=120)  # Django's start and the first scan
 
     def expect(self, match, within: float = 30.0) -> list[str]:
         """The lines up to and including the first one `match` accepts."""
