@@ -155,7 +155,7 @@ def measure_edits(root: Path, twin_paths: dict[str, Path], quick: bool, row: Cal
                 # The web process also looks at the event table every DTP_EVENT_POLL_SECONDS (the fallback);
                 # saving at a random moment of that cycle keeps the edits from locking onto its phase.
                 time.sleep(rng.uniform(0, settings.DTP_EVENT_POLL_SECONDS))
-                name = f"Edited {k} {twin_id}"
+                name = f"Edited {k} {twin_id}{' over Redis' if redis_url else ''}"  # not the last run's name
                 _rename(twin_paths[twin_id], name)
                 saved = time.time()
                 try:
