@@ -51,6 +51,8 @@ def _run(db: str, url: str, args: argparse.Namespace) -> list[dict]:
     env = {**os.environ, "DATABASE_URL": url, "DTP_SCAN_ON_START": "false"}
     argv = [sys.executable, "-m", "bench.measure", "--db", db, "--sizes", ",".join(map(str, args.sizes)),
             "--live-size", str(args.live_size), "--fanout", ",".join(map(str, args.fanout))]
+    if args.edits_only:
+        argv.append("--edits-only")
     # Progress and errors go straight to the terminal; the rows come back on stdout.
     argv += ["--quick"] if args.quick else []
     argv += ["--only", args.only] if args.only else []
@@ -95,6 +97,10 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--only", choices=["api"],
                         help="api: only the REST API rows, on a tree of --live-size twins (for A/B runs)")
+    parser.add_argument("--edits-only", action="store_true",
+                        help="only the edit rows (file saved -> PortalEvent, SSE client, browser card), in a tree of "
+                             "--live-size twins, without Redis and with it (DTP_BENCH_REDIS_URL, default "
+                             "redis://127.0.0.1:6379/0, skipped when none answers); no ingest, alarm or DTDL rows")
     parser.add_argument("--ingest", type=int,
                         help=f"observations for the MQTT ingest benchmark, on PostgreSQL (default {FULL_INGEST}, "
                              f"{QUICK_INGEST} with --quick; 0 skips it)")
@@ -117,7 +123,9 @@ def main() -> None:
     if args.fanout is None:
         args.fanout = QUICK_FANOUT if args.quick else FULL_FANOUT
     if args.out is None:
-        args.out = REPO / "bench" / "results" / ("quick" if args.quick else "")
+        args.out = REPO / "bench" / "results" / ("edits" if args.edits_only else "quick" if args.quick else "")
+    if args.edits_only:
+        args.ingest = args.alarms = args.dtdl = 0
     if args.ingest is None:
         args.ingest = QUICK_INGEST if args.quick else FULL_INGEST
     if args.alarms is None:

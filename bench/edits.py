@@ -1,7 +1,9 @@
 """One twin.yaml edited at a time in a large tree, followed to the database, the stream and a browser.
 
 The stack is `make run`'s: the watcher (`manage.py scan_twins --watch`) and one uvicorn web
-process without Redis (it tails the PortalEvent table), in demo mode so the page needs no sign-in.
+process without Redis (it tails the PortalEvent table, woken at commit by NOTIFY on PostgreSQL and
+by its wake socket on SQLite), in demo mode so the page needs no sign-in. With `redis_url` both
+processes use Redis instead (the stream library's pub/sub), and the rows say "(Redis)".
 For each edit the file is saved, then four clocks are read on one wall clock (time.time()):
 - the watcher's line `updated <id>`, which it prints after the scan's transaction committed
   (the PortalEvent row is then checked in the database);
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import random
 import socket
 import subprocess
@@ -110,29 +113,34 @@ def _rename(path: Path, name: str) -> None:
     path.write_text("".join(f"name: {name}\n" if line.startswith("name: ") else line for line in lines))
 
 
-def _noop_rescans(root: Path, times: int) -> list[float]:
-    from registry.reconcile import scan_roots
+def _noop_passes(root: Path, folders: list[Path], times: int) -> list[float]:
+    """The watcher's own pass over one unchanged twin folder (what follows each edit), in this process."""
+    from registry.watch import scan_changed
 
     took = []
-    for _ in range(times):
+    for k in range(times):
         started = time.perf_counter()
-        report = scan_roots([str(root)])
+        report = scan_changed([str(root)], [str(folders[k % len(folders)])])
         took.append((time.perf_counter() - started) * 1000)
         assert not report.changed
     return took
 
 
-def measure_edits(root: Path, twin_paths: dict[str, Path], quick: bool, row: Callable[..., None], size: int) -> None:
+def measure_edits(root: Path, twin_paths: dict[str, Path], quick: bool, row: Callable[..., None], size: int,
+                  redis_url: str = "") -> None:
     from django.conf import settings
 
     from registry.models import PortalEvent
 
     edits = 10 if quick else 20
-    noop = _noop_rescans(root, 3 if quick else 5)
     targets = list(twin_paths)[:: max(1, len(twin_paths) // edits)][:edits]
+    noop = _noop_passes(root, [twin_paths[t].parent for t in targets], 5 if quick else 10)
     committed, streamed, shown = [], [], []
     lost = 0
     env = server_env(DTP_DEMO_MODE="true")
+    if redis_url:  # a channel prefix of this run's own, so a shared Redis carries nobody else's events
+        env.update(REDIS_URL=redis_url, DTP_EVENT_CHANNEL_PREFIX=f"bench-edits-{os.getpid()}-")
+    how = " (Redis)" if redis_url else ""
     t0 = time.monotonic()
     with WebServer(env) as web, Watcher(env, root) as watcher:
         print(f"  web server and watcher up in {time.monotonic() - t0:.1f} s", file=sys.stderr, flush=True)
@@ -144,10 +152,10 @@ def measure_edits(root: Path, twin_paths: dict[str, Path], quick: bool, row: Cal
         try:
             rng = random.Random(size)
             for k, twin_id in enumerate(targets):
-                # Without Redis the web process looks at the event table every DTP_EVENT_POLL_SECONDS;
+                # The web process also looks at the event table every DTP_EVENT_POLL_SECONDS (the fallback);
                 # saving at a random moment of that cycle keeps the edits from locking onto its phase.
                 time.sleep(rng.uniform(0, settings.DTP_EVENT_POLL_SECONDS))
-                name = f"Edited {k} {twin_id}"
+                name = f"Edited {k} {twin_id}{' over Redis' if redis_url else ''}"  # not the last run's name
                 _rename(twin_paths[twin_id], name)
                 saved = time.time()
                 try:
@@ -168,20 +176,20 @@ def measure_edits(root: Path, twin_paths: dict[str, Path], quick: bool, row: Cal
             if page:
                 page.close()
             print(f"  browser closed after {time.monotonic() - t0:.1f} s", file=sys.stderr, flush=True)
-    row(f"edits reaching a PortalEvent within {LOST_AFTER:.0f} s vs edits saved", size, len(targets) - lost,
+    row(f"edits reaching a PortalEvent within {LOST_AFTER:.0f} s vs edits saved{how}", size, len(targets) - lost,
         len(targets), "edits")
     if not committed:
         print("note: no edit reached the database; no latency rows", file=sys.stderr)
         return
     for q in (50, 99):
-        row(f"edit to committed PortalEvent p{q} vs no-op rescan p{q}", size,
+        row(f"edit to committed PortalEvent p{q} vs the watcher's no-op pass over one folder p{q}{how}", size,
             percentile(committed, q), percentile(noop, q), "ms")
     for q in (50, 99):
-        row(f"edit to SSE client p{q} vs edit to PortalEvent p{q}", size,
+        row(f"edit to SSE client p{q} vs edit to PortalEvent p{q}{how}", size,
             percentile(streamed, q), percentile(committed, q), "ms")
     if page:
         for q in (50, 99):
-            row(f"edit to browser card p{q} vs edit to PortalEvent p{q}", size,
+            row(f"edit to browser card p{q} vs edit to PortalEvent p{q}{how}", size,
                 percentile(shown, q), percentile(committed, q), "ms")
     else:
         print(f"note: no {browser.CHROMIUM}; edit-to-browser rows skipped", file=sys.stderr)

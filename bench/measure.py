@@ -75,7 +75,7 @@ def _timed(fn):
 
 
 def measure(sizes: list[int], db: str, live_size: int = 0, fanout: tuple[int, ...] = (), quick: bool = False,
-            only: str = "") -> list[dict]:
+            only: str = "", edits_only: bool = False) -> list[dict]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -93,6 +93,11 @@ def measure(sizes: list[int], db: str, live_size: int = 0, fanout: tuple[int, ..
     if only == "api":  # just the REST API rows, on a tree of live_size twins (A/B runs of the API)
         measure_live(live_size, (), quick, row, only="api")
         return rows
+    if edits_only:  # the edit rows alone, with and without Redis, in a tree of live_size twins
+        _progress(f"edits in a tree of {live_size} twins")
+        _edits_in_fresh_tree(live_size, quick, row)
+        return rows
+
     for size in sizes:
         root = Path(tempfile.mkdtemp(prefix=f"dtp-bench-{size}-"))
         try:
@@ -139,7 +144,7 @@ def measure_live(size: int, fanout: tuple[int, ...], quick: bool, row, only: str
     """The benchmarks that need real processes, on one tree of `size` twins: peak memory of a cold
     scan, the REST API, the portal's home page, edits followed to the browser, SSE fan-out
     (`only="api"`: the REST API alone)."""
-    from bench import api, edits, peak, portal
+    from bench import api, peak, portal
     from bench import fanout as fan
     from bench.gen import generate
     from bench.servers import WebServer, server_env
@@ -168,7 +173,7 @@ def measure_live(size: int, fanout: tuple[int, ...], quick: bool, row, only: str
             _progress("the portal's home page")
             portal.measure_home(web.url, "bench", token, quick, row, size)
         _progress("edits to the watcher, the stream and the browser")
-        edits.measure_edits(root, {p.parent.name: p for p in paths}, quick, row, size)
+        _edits_with_and_without_redis(root, {p.parent.name: p for p in paths}, quick, row, size)
         if fanout:
             _progress(f"SSE fan-out to {', '.join(map(str, fanout))} clients")
             target = Twin.objects.filter(tenant=tenants[0]).order_by("id").first()
@@ -188,7 +193,6 @@ EDITS_ALSO_AT = 1000
 
 
 def _edits_in_fresh_tree(size: int, quick: bool, row) -> None:
-    from bench import edits
     from bench.gen import generate
     from registry.reconcile import scan_roots
 
@@ -196,10 +200,29 @@ def _edits_in_fresh_tree(size: int, quick: bool, row) -> None:
     try:
         paths = generate(root, size)
         assert len(scan_roots([str(root)]).created) == size
-        edits.measure_edits(root, {p.parent.name: p for p in paths}, quick, row, size)
+        _edits_with_and_without_redis(root, {p.parent.name: p for p in paths}, quick, row, size)
     finally:
         shutil.rmtree(root, ignore_errors=True)
         _wipe()
+
+
+def _edits_with_and_without_redis(root: Path, paths: dict[str, Path], quick: bool, row, size: int) -> None:
+    """The edit rows as `make run` runs (no Redis), then with Redis (DTP_BENCH_REDIS_URL) when one answers."""
+    import socket
+    from urllib.parse import urlsplit
+
+    from bench import edits
+
+    edits.measure_edits(root, paths, quick, row, size)
+    url = os.environ.get("DTP_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+    where = urlsplit(url)
+    try:
+        socket.create_connection((where.hostname or "127.0.0.1", where.port or 6379), timeout=1).close()
+    except OSError:
+        print(f"note: no Redis at {url} (DTP_BENCH_REDIS_URL); the (Redis) edit rows are skipped", file=sys.stderr)
+        return
+    _progress(f"edits again with Redis ({url})")
+    edits.measure_edits(root, paths, quick, row, size, redis_url=url)
 
 
 def main() -> None:
@@ -210,10 +233,12 @@ def main() -> None:
     parser.add_argument("--fanout", type=lambda s: [int(x) for x in s.split(",") if x], default=[])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
     parser.add_argument("--only", choices=["api"], default="", help="api: the REST API rows alone")
+    parser.add_argument("--edits-only", action="store_true", help="only the edit rows, in trees of --live-size twins")
     args = parser.parse_args()
     os.environ["DTP_BENCH_DB"] = args.db
     _setup()
-    json.dump(measure(args.sizes, args.db, args.live_size, tuple(args.fanout), args.quick, args.only), sys.stdout)
+    json.dump(measure(args.sizes, args.db, args.live_size, tuple(args.fanout), args.quick, args.only,
+                      args.edits_only), sys.stdout)
 
 
 if __name__ == "__main__":

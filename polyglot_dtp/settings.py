@@ -271,8 +271,12 @@ DTP_RAW_RETENTION_DAYS = env.int("DTP_RAW_RETENTION_DAYS", default=30)
 DTP_ROLLUP_RETENTION_DAYS = env.int("DTP_ROLLUP_RETENTION_DAYS", default=400)
 # Prefix of the stream channel names, so deployments (or test runs) sharing one Redis stay apart.
 DTP_EVENT_CHANNEL_PREFIX = env("DTP_EVENT_CHANNEL_PREFIX", default="")
+# The watcher (scan_twins --watch) reconciles only the folders its file events named; every this
+# many seconds it rescans the whole tree anyway, for what notifications missed (0: only at start).
+DTP_WATCH_FULL_SCAN_SECONDS = env.float("DTP_WATCH_FULL_SCAN_SECONDS", default=300.0)
 # Without Redis the web process tails the PortalEvent table this often (seconds) for
-# events other processes (the watcher, the ingest) wrote.
+# events other processes (the watcher, the ingest) wrote; only a fallback, as their commits
+# wake it (PostgreSQL NOTIFY, SQLite wake sockets: polyglot_dtp/wake.py).
 DTP_EVENT_POLL_SECONDS = env.float("DTP_EVENT_POLL_SECONDS", default=0.5)
 # Redis for cross-process fan-out (several web workers). Unset: the embedded default above.
 REDIS_URL = env("REDIS_URL", default="")

@@ -3,9 +3,10 @@
 Without Redis, other processes (the watcher, the ingest) cannot reach this
 process's listeners, so the web process tails the PortalEvent table and hands
 new rows to this process's open streams (portal.eventstream.deliver_local);
-its own commits wake the tailer at once, and on PostgreSQL so do every other
-process's (events.append NOTIFYs at commit; the OutboxListener LISTENs), so the
-poll every DTP_EVENT_POLL_SECONDS is only the fallback. With Redis, the stream
+its own commits wake the tailer at once, and so do every other process's: on
+PostgreSQL events.append NOTIFYs at commit and the OutboxListener LISTENs; on
+SQLite the committing process sends a byte to this process's wake socket
+(polyglot_dtp.wake). The poll every DTP_EVENT_POLL_SECONDS is only the fallback. With Redis, the stream
 library's Redis listener does this job.
 """
 
@@ -18,6 +19,7 @@ import threading
 from django.conf import settings
 from django.db import DatabaseError, connection
 
+from polyglot_dtp import wake
 from registry import events as ev
 from registry.models import PortalEvent
 
@@ -134,4 +136,9 @@ def start_background() -> None:
         tailer.start()
         if connection.vendor == "postgresql":
             OutboxListener(tailer.wake).start()
+        elif (folder := wake.database_folder()) is not None:
+            try:
+                wake.listen(folder, tailer.wake.set)
+            except OSError as exc:
+                log.warning("no wake socket in %s (%s); the tailer polls", folder, exc)
     HealthPublisher(settings.DTP_HEALTH_INTERVAL).start()

@@ -4,6 +4,9 @@ Callers hand over drafts while their transaction is open, so an event exists
 exactly when the change it describes was committed. Once the transaction
 commits, the stored events are handed to the hooks registered with
 `on_commit` (the portal's stream publisher, portal.eventstream.publish).
+The web processes' table tailers are woken at commit, one way per engine:
+PostgreSQL NOTIFY (sent in the transaction, delivered at commit), and on
+SQLite a byte to each web process's wake socket (polyglot_dtp.wake).
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
+
+from polyglot_dtp import wake
 
 from . import bulk
 from .models import PortalEvent
@@ -114,6 +119,12 @@ def on_commit(hook: Callable[[list[PortalEvent]], None]) -> None:
 
 
 def _committed(stored: list[PortalEvent]) -> None:
+    try:
+        folder = wake.database_folder()
+        if folder is not None:  # SQLite: the other processes' tailers (PostgreSQL got the NOTIFY)
+            wake.ring(folder)
+    except OSError as exc:  # the poll still finds the rows
+        log.warning("could not wake the web processes: %s", exc)
     for hook in list(_hooks):
         try:
             hook(stored)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from .spec import DEFAULT_MAX_BYTES, ParsedSpec, SpecError, parse_spec
 
 __all__ = ["FileRules", "TWIN_SPECS", "SPEC_NAMES", "ScanRootError", "UnreadableFile", "ScannedFile", "Scan", "find_spec_files",
-           "read_regular_file", "scan", "walk_folders"]
+           "folder_links", "read_regular_file", "root_of", "scan", "scan_folders", "walk_folders", "walked"]
 
 SPEC_NAMES = ("twin.yaml", "twin.yml")
 _SKIP_DIRS = {"node_modules", "__pycache__", "site-packages"}
@@ -77,20 +77,75 @@ def find_spec_files(roots: Sequence[str]) -> Iterator[str]:
     """
     real_roots = [os.path.realpath(r) for r in roots]
     for root in roots:
-        for dirpath, dirnames, filenames in walk_folders(root, "twins root", "DTP_TWINS_ROOTS"):
-            yield from sorted(os.path.join(dirpath, n) for n in filenames if n in SPEC_NAMES)
-            keep = []
-            for d in sorted(dirnames):
-                path = os.path.join(dirpath, d)
-                if d in SPEC_NAMES:
-                    yield path
-                elif d.startswith(".") or d in _SKIP_DIRS:
-                    continue
-                elif os.path.islink(path) and not _inside(os.path.realpath(path), real_roots):
-                    yield path
-                elif not _is_virtualenv(path):
-                    keep.append(d)
-            dirnames[:] = keep
+        yield from _specs_under(root, real_roots)
+
+
+def _specs_under(folder: str, real_roots: Sequence[str]) -> Iterator[str]:
+    for dirpath, dirnames, filenames in walk_folders(folder, "twins root", "DTP_TWINS_ROOTS"):
+        yield from sorted(os.path.join(dirpath, n) for n in filenames if n in SPEC_NAMES)
+        keep = []
+        for d in sorted(dirnames):
+            path = os.path.join(dirpath, d)
+            if d in SPEC_NAMES:
+                yield path
+            elif _skipped(d):
+                continue
+            elif os.path.islink(path) and not _inside(os.path.realpath(path), real_roots):
+                yield path
+            elif not _is_virtualenv(path):
+                keep.append(d)
+        dirnames[:] = keep
+
+
+def _skipped(name: str) -> bool:
+    return name.startswith(".") or name in _SKIP_DIRS
+
+
+def root_of(roots: Sequence[str], path: str) -> str | None:
+    """The root `path` lies strictly inside, if any."""
+    for root in roots:
+        if path.startswith(os.path.abspath(root).rstrip(os.sep) + os.sep):
+            return os.path.abspath(root)
+    return None
+
+
+def walked(roots: Sequence[str], folder: str) -> bool:
+    """Whether a full scan's walk would enter `folder` (which need not exist any more).
+
+    No folder on the way from its root down to it may be hidden, a skipped name
+    (node_modules, ...), a virtualenv or a link: folders behind links are
+    reached under another path, which only the full walk can tell.
+    """
+    root = root_of(roots, folder)
+    if root is None:
+        return False
+    path = root
+    for part in os.path.relpath(folder, root).split(os.sep):
+        path = os.path.join(path, part)
+        if _skipped(part) or os.path.islink(path) or _is_virtualenv(path):
+            return False
+    return True
+
+
+def folder_links(roots: Sequence[str]) -> list[str]:
+    """Links to folders that the full walk would follow under `roots` (the watcher's subset scans need none)."""
+    found: list[str] = []
+    stack = [os.path.abspath(r) for r in roots if os.path.isdir(r)]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            if _skipped(entry.name) or entry.name in SPEC_NAMES:
+                continue
+            if entry.is_symlink():
+                if os.path.isdir(entry.path):
+                    found.append(entry.path)
+            elif entry.is_dir(follow_symlinks=False) and not _is_virtualenv(entry.path):
+                stack.append(entry.path)
+    return sorted(found)
 
 
 def walk_folders(root: str, what: str, setting: str,
@@ -228,20 +283,43 @@ def scan(
     progress: Progress | None = None,
 ) -> Scan:
     """Hash every spec file under `roots` and parse those whose hash is not in `known`."""
-    known = known or {}
-    paths = list(find_spec_files(roots))
+    files = _read_specs(list(find_spec_files(roots)), roots, known or {}, max_bytes, progress)
+    return Scan(tuple(os.path.abspath(r) for r in roots), files)
+
+
+def scan_folders(
+    roots: Sequence[str],
+    folders: Sequence[str],
+    known: Mapping[str, str] | None = None,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Scan:
+    """The spec files under `folders` only (each inside one of `roots`, as `walked` allows): the watcher's pass.
+
+    The Scan's roots are the folders, so reconciling it decides only the twins
+    whose files lie under them: a file found is applied, a twin whose file
+    under them is gone is released (a folder that no longer exists holds
+    nothing), and files elsewhere keep their twins. Files are read under the
+    rules of the whole `roots` (a link may lead anywhere inside them).
+    """
+    real_roots = [os.path.realpath(r) for r in roots]
+    paths = [p for folder in folders if os.path.isdir(folder) for p in _specs_under(folder, real_roots)]
+    files = _read_specs(paths, roots, known or {}, max_bytes, None)
+    return Scan(tuple(os.path.abspath(f) for f in folders), files)
+
+
+def _read_specs(paths: Sequence[str], roots: Sequence[str], known: Mapping[str, str], max_bytes: int,
+                progress: Progress | None) -> tuple[ScannedFile, ...]:
     files: list[ScannedFile] = []
     for n, path in enumerate(paths, 1):
         try:
             data = read_regular_file(path, roots, max_bytes)
         except UnreadableFile as exc:
             files.append(ScannedFile(path, "", ParsedSpec(path, None, (SpecError(path, 1, 1, str(exc)),))))
-            if progress is not None:
-                progress(n, len(paths))
-            continue
-        digest = hashlib.sha256(data).hexdigest()
-        parsed = None if known.get(path) == digest else parse_spec(data, path, max_bytes=max_bytes)
-        files.append(ScannedFile(path, digest, parsed))
+        else:
+            digest = hashlib.sha256(data).hexdigest()
+            parsed = None if known.get(path) == digest else parse_spec(data, path, max_bytes=max_bytes)
+            files.append(ScannedFile(path, digest, parsed))
         if progress is not None:
             progress(n, len(paths))
-    return Scan(tuple(os.path.abspath(r) for r in roots), tuple(files))
+    return tuple(files)

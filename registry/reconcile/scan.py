@@ -179,10 +179,11 @@ def _check_models(plan: _Plan, models: ModelsResult, winners: list[tuple[Scanned
 
 
 def reconcile_scan(scan_: Scan, *, prune: bool = False, dry_run: bool = False,
-                   models: ModelPass | None = None) -> ScanReport:
+                   models: ModelPass | None = None, partial: bool = False) -> ScanReport:
     """Apply one scan (and its model files) to the registry in one transaction and report what changed.
 
     Without `models`, the registered models stay as they are and typed twins are checked against them.
+    `partial`: the scan covers a few folders (the watcher's), so the badge keeps the whole tree's counts.
     """
     report = ScanReport(files=len(scan_.files), dry_run=dry_run)
     with transaction.atomic():
@@ -221,6 +222,8 @@ def reconcile_scan(scan_: Scan, *, prune: bool = False, dry_run: bool = False,
                       "changed": report.changed or bool(models is not None and model_result.changed)}
             if models is not None:
                 status["models_fingerprint"] = models.fingerprint
+            if partial:
+                del status["files"], status["errors"]
             ScanStatus.objects.update_or_create(pk=1, defaults=status)
     return report
 

@@ -7,6 +7,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
@@ -107,7 +108,7 @@ class Command(BaseCommand):
         self._print(report, roots, time.perf_counter() - started)
         return report
 
-    def _print(self, report: ScanReport, roots: list[str], seconds: float | None,
+    def _print(self, report: ScanReport, roots: Sequence[str], seconds: float | None,
                validate_only: bool = False) -> None:
         where = ", ".join(_shown(r) for r in roots)
         if validate_only:
@@ -138,19 +139,23 @@ class Command(BaseCommand):
             self.stderr.write(format_error(error))
 
     def _watch(self, roots: list[str], prune: bool) -> None:
-        from registry.watch import watch
+        from registry.watch import Pass, watch
 
         stop = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
 
-        def on_scan(report: ScanReport) -> None:
+        def on_scan(report: ScanReport, step: Pass) -> None:
+            # A pass over the folders the events named says which; a full one says why it was full.
             if report.changed or report.errors or report.events:
-                self._print(report, roots, None)
+                if step.full and step.why != "start":
+                    self.stdout.write(f"Full rescan: {step.why}")
+                self._print(report, step.folders, None)
             self.stdout.flush()
 
         def ready() -> None:
             self.stdout.write(f"Watching {', '.join(_shown(r) for r in roots)} for twin.yaml changes (Ctrl-C stops)")
             self.stdout.flush()
 
-        watch(roots, on_scan, stop, prune=prune, ready=ready, model_roots=self.model_roots)
+        watch(roots, on_scan, stop, prune=prune, ready=ready, model_roots=self.model_roots,
+              full_every=settings.DTP_WATCH_FULL_SCAN_SECONDS)
