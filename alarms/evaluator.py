@@ -60,6 +60,7 @@ class Evaluator:
         self.counts = {"passes": 0, "rows": 0, "raised": 0, "cleared": 0}
         self._stop = threading.Event()
         self._wake = threading.Event()
+        self._sweep = True  # look for alarms whose rule or twin is gone (at start, then on each change)
 
     # --- one pass ------------------------------------------------------------------------
     def run_once(self) -> int:
@@ -67,7 +68,9 @@ class Evaluator:
         try:
             if self.ownership.refresh():
                 self._forget()
-            self.catalog.refresh()
+                self._sweep = True
+            if self.catalog.refresh():
+                self._sweep = True
             if not self.ownership.owned:
                 return 0
             with transaction.atomic():
@@ -77,6 +80,7 @@ class Evaluator:
                 return self._pass(time.time())
         except Exception:
             self._forget()
+            self._sweep = True
             raise
 
     def _forget(self) -> None:
@@ -109,6 +113,12 @@ class Evaluator:
                     dirty.add((twin_id, rule.id))
         self._save(dirty)
         self.scoring.save()
+        if self._sweep:  # the rules or the slots changed: alarms no rule can clear any more are cleared
+            where, params = self.ownership.slot_filter("twin_id")
+            self.counts["cleared"] += services.clear_orphans(
+                slot_where=where, params=params, at=_at(now),
+                rules={t: {r.id for r in rs.rules} for t, rs in self.catalog.twins.items()})
+            self._sweep = False
         self._delete([r[0] for r in rows])
         self.counts["passes"] += 1
         self.counts["rows"] += len(rows)

@@ -23,7 +23,8 @@ from .models import Alarm, AlarmTransition
 from .payloads import alarm_payload
 from .types import ALARM_CLEAR, ALARM_RAISE, ALARM_UPDATE, SEVERITY_RANK, Severity, Source, Status, TransitionKind
 
-__all__ = ["AlarmError", "acknowledge", "clear", "assign", "comment", "raise_or_update", "clear_by_rule"]
+__all__ = ["AlarmError", "acknowledge", "clear", "assign", "comment", "raise_or_update", "clear_by_rule",
+           "clear_orphans"]
 
 # event_log's severity vocabulary is the stores' (debug/info/warning/critical).
 _LOG_SEVERITY = {Severity.CRITICAL: "critical", Severity.MAJOR: "critical", Severity.MINOR: "warning",
@@ -161,3 +162,27 @@ def clear_by_rule(*, twin_id: str, rule: str, value: float | None = None, at: da
             return None
         _close(alarm, by, value=value, at=at)
         return alarm
+
+
+def clear_orphans(*, slot_where: str, params: list[Any], rules: dict[str, set[str]],
+                  at: datetime | None = None) -> int:
+    """Clear the active alarms in these slots that nothing can clear any more; returns how many.
+
+    An alarm of a twin that is gone (deleted or deprecated: not in `rules`) is cleared whatever raised
+    it; an alarm a rule raised is cleared once the twin no longer has that rule (removed from its model's
+    rules file or its twin.yaml). Without this such an alarm stayed active for ever: the rule that
+    would have cleared it is no longer evaluated. `cleared_by` is "registry", with the reason as the note.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, twin_id, rule, source FROM {Alarm._meta.db_table} "
+                       f"WHERE status = %s AND {slot_where}", [Status.ACTIVE, *params])
+        found = cursor.fetchall()
+    orphans = [(pk, "its twin was removed or deprecated" if twin not in rules else f"its rule {rule!r} was removed")
+               for pk, twin, rule, source in found
+               if twin not in rules or (source == Source.RULE and rule not in rules[twin])]
+    with transaction.atomic():
+        for pk, why in orphans:
+            alarm = Alarm.objects.select_for_update().filter(pk=pk, status=Status.ACTIVE).first()
+            if alarm is not None:
+                _close(alarm, "registry", note=f"cleared because {why}", at=at)
+    return len(orphans)

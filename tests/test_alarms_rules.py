@@ -179,3 +179,29 @@ def test_a_minor_alarm_escalates_with_time_without_new_data(tree, scan_cmd, db_e
     finally:
         ingest.stop()
     assert [t.kind for t in alarms_of("room-1")[0].transitions.all()] == ["raise", "escalate"]
+
+
+def test_an_active_alarm_is_cleared_when_its_rule_or_its_twin_is_removed(
+        tree, scan_cmd, db_env, broker, tmp_path):  # noqa: F811
+    """No alarm stays active that no rule can clear any more: the registry clears it, saying why."""
+    prefix = f"dtp/o{secrets.token_hex(4)}"
+    tree.write("room/twin.yaml", room_yaml("room-o", prefix, HOT_ROOM))
+    tree.write("hall/twin.yaml", room_yaml("hall-o", prefix, HOT_ROOM))
+    assert scan_cmd(str(tree.root)).code == 0
+    ingest = start_ingest(db_env, broker, prefix, tmp_path)
+    try:
+        send(broker, prefix, "room-o", 31.0)
+        send(broker, prefix, "hall-o", 31.0)
+        wait_alarm(ingest, "both rooms to alarm", lambda: len(alarms_of("room-o") + alarms_of("hall-o")) == 2)
+        tree.write("room/twin.yaml", room_yaml("room-o", prefix, ""))  # the rule is taken out of the file
+        (tree.root / "hall" / "twin.yaml").unlink()  # the twin goes: deprecated by the scan
+        assert scan_cmd(str(tree.root)).code == 0
+        wait_alarm(ingest, "both alarms to clear", lambda: all(
+            a.status == "cleared" for a in alarms_of("room-o") + alarms_of("hall-o")))
+    finally:
+        ingest.stop()
+    (room,), (hall,) = alarms_of("room-o"), alarms_of("hall-o")
+    assert (room.cleared_by, hall.cleared_by) == ("registry", "registry")
+    notes = {a.twin_id: a.transitions.get(kind="clear").note for a in (room, hall)}
+    assert notes == {"room-o": "cleared because its rule 'hot-room' was removed",
+                     "hall-o": "cleared because its twin was removed or deprecated"}

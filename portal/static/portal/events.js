@@ -2,7 +2,6 @@
    (/events/rows/ is the template the page itself uses). */
 (function () {
   "use strict";
-  var timer = null;
 
   function newest(body) {
     var first = body.querySelector("tr[data-event-id]");
@@ -10,7 +9,6 @@
   }
 
   function refresh() {
-    timer = null;
     var body = document.getElementById("event-rows");
     var url = body.dataset.rowsUrl + (body.dataset.rowsUrl.indexOf("?") >= 0 ? "&" : "?") + "after=" + newest(body);
     DTP.fragment(url).then(function (frag) {
@@ -25,10 +23,12 @@
     });
   }
 
+  var refreshSoon = DTP.batched(refresh, 150);
+
   DTP.on("*", function (p) {
     var body = document.getElementById("event-rows");
     // Health badges are not stored events; a page of older events does not take new ones.
     if (!p.event || !body || !body.dataset.rowsUrl) return;
-    if (!timer) timer = setTimeout(refresh, 150);
+    refreshSoon();
   });
 })();

@@ -8,7 +8,7 @@
   var $$ = function (sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)); };
   var esc = function (s) { return CSS.escape(String(s)); };
   var VALUES_EVERY = 5000;
-  var pending = new Set(), timer = null, offPage = new Set();
+  var pending = new Set(), offPage = new Set();
 
   function groups() { return $("#groups"); }
   function shown(id) { var g = groups(); return g && $('[data-twin-id="' + esc(id) + '"]', g); }
@@ -21,7 +21,6 @@
   }
 
   function refreshCards() {
-    timer = null;
     var list = Array.from(pending);
     pending.clear();
     if (!list.length) return;
@@ -39,9 +38,11 @@
     });
   }
 
+  var refreshSoon = DTP.batched(refreshCards, 150);
+
   function changed(id) {
     pending.add(id);
-    if (!timer) timer = setTimeout(refreshCards, 150);
+    refreshSoon();
   }
 
   function heartbeat(p) {

@@ -159,7 +159,17 @@
   }
 
   on("health.update", applyHealth);
-  window.DTP = { on: on, fragment: fragment, swap: swap, times: times };
+  // A refresh that runs at once on the first change of a quiet spell, and at most once per `ms` after
+  // it: a burst of events costs one or two fetches, a single edit none of the wait.
+  function batched(fn, ms) {
+    var timer = null, last = -Infinity;
+    function run() { timer = null; last = Date.now(); fn(); }
+    return function () {
+      if (!timer) timer = setTimeout(run, Math.max(0, last + ms - Date.now()));
+    };
+  }
+
+  window.DTP = { on: on, fragment: fragment, swap: swap, times: times, batched: batched };
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll('form[role="search"][method="get"]').forEach(cleanGet);
     times();

@@ -4,10 +4,9 @@
   "use strict";
   var page = document.querySelector(".twin-page");
   if (!page) return;
-  var id = page.dataset.twinId, timer = null;
+  var id = page.dataset.twinId;
 
   function refreshPage() {
-    timer = null;
     DTP.fragment(location.pathname).then(function (frag) {
       if (!frag) return;
       var fresh = frag.querySelector(".twin-page");
@@ -21,7 +20,7 @@
     });
   }
 
-  function changed() { if (!timer) timer = setTimeout(refreshPage, 150); }
+  var changed = DTP.batched(refreshPage, 150);
 
   // The charts (uPlot, reading the series API) are drawn and kept live by chart.js; the alerts beside them
   // are a server-rendered fragment, refetched.
