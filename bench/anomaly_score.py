@@ -6,7 +6,8 @@ detection is a contiguous run of ticks with the alarm on. A run that is raised d
 up to GRACE ticks after its last tick (a dropout is only seen when the signal comes back), is a
 true detection of it; any other run is a false alarm, including one raised before the fault began
 and still on (an operator gets no new alarm then, so that fault counts as missed). A fault is
-detected when a run was raised in its window; its delay is from its first tick to that raise.
+detected when a run was raised in its window; its delay is the time from the start of its first
+tick's interval to the reading that raised it: one publish interval (dt) when its first reading did.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ class Tally:
     detected: int = 0
     runs: int = 0
     true_runs: int = 0
-    delays: list[float] = field(default_factory=list)  # seconds, one per detected fault
+    delays: list[float] = field(default_factory=list)  # seconds, one per detected fault (dt at the earliest)
     by_kind: dict[str, list[int]] = field(default_factory=dict)  # fault kind -> [faults, detected]
 
     def add(self, other: Tally) -> None:
@@ -83,7 +84,7 @@ def score_unit(alarm_runs: list[tuple[int, int]], faults: list[tuple[int, int, s
         if hits:
             counts[1] += 1
             tally.detected += 1
-            tally.delays.append((min(hits) - start) * dt)
+            tally.delays.append((min(hits) - start + 1) * dt)
     return tally
 
 

@@ -154,6 +154,6 @@ def test_a_run_raised_during_a_fault_or_just_after_it_detects_it_and_any_other_i
     faults = [(100, 110, "step"), (200, 205, "dropout"), (300, 310, "drift")]
     tally = score_unit([(104, 120), (207, 207), (295, 320), (500, 501)], faults, DT)
     assert (tally.faults, tally.detected, tally.runs, tally.true_runs) == (3, 2, 4, 2)
-    assert tally.delays == [20.0, 35.0]  # raised 4 ticks into the step; at the first reading after the dropout
+    assert tally.delays == [25.0, 40.0]  # raised by the step's 5th reading; by the first reading after the dropout
     assert tally.by_kind == {"step": [1, 1], "dropout": [1, 1], "drift": [1, 0]}  # the drift was masked
     assert tally.precision == 0.5 and round(tally.recall, 3) == 0.667
