@@ -90,6 +90,21 @@ def test_a_restored_detector_continues_exactly_as_the_original(spec, split, valu
     assert [copy.update(t, "x", v) for t, v in rest] == [original.update(t, "x", v) for t, v in rest]
 
 
+@pytest.mark.parametrize("kind", ["mad", "ewma"])
+def test_a_restart_in_the_middle_of_a_stuck_run_a_gap_or_a_fault_changes_nothing(kind):
+    spec = check_spec({"kind": kind, "signal": "x", "params": {"warmup": 10, "stuck_ticks": 4, "cusum_h": 8.0}})
+    rng = random.Random(2)
+    feed = [(i * DT, rng.gauss(50, 1)) for i in range(40)]
+    feed += [((40 + i) * DT, 50.5) for i in range(5)]  # stuck: the restart comes after 2 of 5 repeats
+    feed += [(60 * DT, 51.0), (61 * DT, 58.0), (62 * DT, 58.5), (63 * DT, 50.2)]  # after a gap, a step
+    for cut in range(40, len(feed)):
+        original = new(spec)
+        for t, v in feed[:cut]:
+            original.update(t, "x", v)
+        copy = restore(spec, json.loads(json.dumps(original.state())))
+        assert [copy.update(t, "x", v) for t, v in feed[cut:]] == [original.update(t, "x", v) for t, v in feed[cut:]]
+
+
 def test_an_hst_detector_restored_from_its_state_scores_as_the_original():
     spec = check_spec({"kind": "hst", "signals": ["a", "b"],
                        "params": {"n_trees": 3, "height": 4, "window_size": 20, "warmup": 50, "seed": 3}})
