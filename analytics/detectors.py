@@ -37,10 +37,10 @@ _BASE = 0.2  # 1 - _BASE is the score at z == threshold
 
 # Per kind: parameter -> (default, type, lowest allowed, highest allowed, what it is). Tuned on the
 # training seed of bench/anomaly.py (never on the seed the bench scores); docs/anomaly.md.
-def _univariate(cusum_k: float, cusum_h: float) -> dict[str, tuple[Any, type, Any, Any, str]]:
+def _univariate(threshold: float, cusum_k: float, cusum_h: float) -> dict[str, tuple[Any, type, Any, Any, str]]:
     return {
         "warmup": (30, int, 2, None, "readings learnt before the first score"),
-        "threshold": (5.0, float, 0.1, None, "the z at which the score reaches 0.8"),
+        "threshold": (threshold, float, 0.1, None, "the z at which the score reaches 0.8"),
         "level": (DEFAULT_LEVEL, float, 0.01, 0.99, "score at or above which a reading is kept out of the baseline"),
         "stuck_ticks": (8, int, 0, None, "identical readings in a row that score 0.8 (0: off)"),
         "gap_factor": (3.0, float, 0.0, None, "a gap of this many usual intervals scores 0.8 (0: off)"),
@@ -53,9 +53,11 @@ def _univariate(cusum_k: float, cusum_h: float) -> dict[str, tuple[Any, type, An
 
 DEFAULTS: dict[str, dict[str, tuple[Any, type, Any, Any, str]]] = {
     "mad": {"window": (240, int, 5, 100_000, "normal readings the median and MAD are taken over"),
-            **_univariate(2.5, 20.0)},
-    "ewma": {"alpha": (0.01, float, 1e-4, 0.9999, "weight of a new reading in the mean and variance"),
-             **_univariate(1.5, 15.0)},
+            "recent": (5, int, 1, 1000, "latest readings whose median the short view compares against"),
+            "long_threshold": (8.0, float, 0.1, None, "the long view's z at which the score reaches 0.8"),
+            **_univariate(5.5, 2.5, 0.0)},
+    "ewma": {"alpha": (0.05, float, 1e-4, 0.9999, "weight of a new reading in the mean and variance"),
+             **_univariate(5.0, 1.5, 0.0)},
     "hst": {
         "n_trees": (10, int, 1, 1000, "trees in the forest"),
         "height": (8, int, 1, 30, "height of each tree"),
@@ -231,24 +233,41 @@ class _Univariate:
 
 
 class MadDetector(_Univariate):
-    """Robust z = |x - median| / (1.4826 MAD) over the last `window` readings that were learnt."""
+    """Two robust z's over the last `window` readings learnt, the larger counting.
+
+    Short: the reading against the median of the last `recent` readings, in units of the median
+    absolute one-step residual, so an operating point that wanders like a random walk is followed
+    and a step or spike stands out at once. Long: the reading against the median of the whole
+    window in units of its MAD, weighted by threshold / long_threshold, for a drift too slow for
+    the short view.
+    """
 
     def __init__(self, spec: DetectorSpec, state: Mapping[str, Any] | None = None) -> None:
         super().__init__(spec, state)
-        self.values: deque[float] = deque((state or {}).get("values", ()), maxlen=self.p["window"])
+        s = state or {}
+        self.values: deque[float] = deque(s.get("values", ()), maxlen=self.p["window"])
+        self.resid: deque[float] = deque(s.get("resid", ()), maxlen=self.p["window"])
+
+    def _recent(self) -> float:
+        r = self.p["recent"]
+        return _median(sorted(list(self.values)[-r:])) if len(self.values) > r else _median(sorted(self.values))
 
     def _learn(self, value: float) -> None:
+        if self.values:
+            self.resid.append(abs(value - self._recent()))
         self.values.append(value)
 
     def _deviation(self, value: float) -> float:
         ordered = sorted(self.values)
         median = _median(ordered)
+        floor = max(self.p["min_scale"], 1e-9 * max(1.0, abs(median)))
+        short = (value - self._recent()) / max(1.4826 * _median(sorted(self.resid)) if self.resid else 0.0, floor)
         mad = _median(sorted(abs(v - median) for v in ordered))
-        scale = max(1.4826 * mad, self.p["min_scale"], 1e-9 * max(1.0, abs(median)))
-        return (value - median) / scale
+        long = (value - median) / max(1.4826 * mad, floor) * self.p["threshold"] / self.p["long_threshold"]
+        return short if abs(short) >= abs(long) else long
 
     def state(self) -> dict[str, Any]:
-        return {**self._base_state(), "values": list(self.values)}
+        return {**self._base_state(), "values": list(self.values), "resid": list(self.resid)}
 
 
 class EwmaDetector(_Univariate):

@@ -2,10 +2,12 @@
 
 The alarm an `anomaly_above: LEVEL` rule keeps is on while the latest score is above LEVEL (its
 clear level is the level itself) and keeps its state while no score arrives (a dropout). One
-detection is a contiguous run of ticks with the alarm on. A run that overlaps a fault's ticks, or
-starts up to GRACE ticks after its end (a dropout is only seen when the signal comes back), is a
-true detection; any other run is a false alarm. A fault is detected when some run matches it; its
-delay is from its first tick to the first alarmed tick at or after it.
+detection is a contiguous run of ticks with the alarm on. A run that is raised during a fault, or
+up to GRACE ticks after its last tick (a dropout is only seen when the signal comes back), is a
+true detection of it; any other run is a false alarm, including one raised before the fault began
+and still on (an operator gets no new alarm then, so that fault counts as missed). A fault is
+detected when a run was raised in its window; its delay is the time from the start of its first
+tick's interval to the reading that raised it: one publish interval (dt) when its first reading did.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ class Tally:
     detected: int = 0
     runs: int = 0
     true_runs: int = 0
-    delays: list[float] = field(default_factory=list)  # seconds, one per detected fault
+    delays: list[float] = field(default_factory=list)  # seconds, one per detected fault (dt at the earliest)
     by_kind: dict[str, list[int]] = field(default_factory=dict)  # fault kind -> [faults, detected]
 
     def add(self, other: Tally) -> None:
@@ -72,17 +74,17 @@ def runs(on: Iterable[bool], first: int = 0) -> list[tuple[int, int]]:
 def score_unit(alarm_runs: list[tuple[int, int]], faults: list[tuple[int, int, str]], dt: float) -> Tally:
     """One watched unit (a signal, or a twin for hst): its alarm runs against its faults' (start, end, kind)."""
     tally = Tally(faults=len(faults), runs=len(alarm_runs))
-    for a, b in alarm_runs:
-        if any(a <= end + GRACE and b >= start for start, end, _ in faults):
+    for a, _ in alarm_runs:
+        if any(start <= a <= end + GRACE for start, end, _ in faults):
             tally.true_runs += 1
     for start, end, kind in faults:
-        hits = [max(a, start) for a, b in alarm_runs if a <= end + GRACE and b >= start]
+        hits = [a for a, _ in alarm_runs if start <= a <= end + GRACE]
         counts = tally.by_kind.setdefault(kind, [0, 0])
         counts[0] += 1
         if hits:
             counts[1] += 1
             tally.detected += 1
-            tally.delays.append((min(hits) - start) * dt)
+            tally.delays.append((min(hits) - start + 1) * dt)
     return tally
 
 

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from bench.browser import CHROMIUM
+from twins.fleet.catalog import MACHINE_TYPES
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -38,6 +39,9 @@ LIVE = {
 }
 SERIES = {"SQL writer with rollups kept vs without",  # bench/series.py: sized by observations, not twins
           "series API, 3 d at 1 obs/10 s (1h rollup) vs reading the raw rows"}
+ANOMALY = {f"anomaly {kind} vs static threshold: {what}" for kind in ("mad", "ewma", "hst")  # bench/anomaly.py
+           for what in ["F1, all types", "precision, all types", "recall, all types", "detection delay p50",
+                        "detection delay p95", *(f"F1, {t.key}" for t in MACHINE_TYPES)]}
 BROWSER = {f"edit to browser card p{q} vs edit to PortalEvent p{q}" for q in (50, 99)}
 REDIS_URL = "redis://127.0.0.1:6379/0"  # the bench's default; its channel prefix is the run's own
 
@@ -65,8 +69,13 @@ def test_the_benchmark_harness_produces_a_well_formed_table(tmp_path):
     browser = BROWSER if os.path.exists(CHROMIUM) else set()  # without Chromium those rows are skipped
     edits = {*EDITS, *browser}
     redis = {f"{name} (Redis)" for name in edits} if _redis_answers() else set()  # the same edits over Redis
-    assert set(names) == SCANS | LIVE | SERIES | browser | redis
-    for row in result["rows"]:
+    assert set(names) == SCANS | LIVE | SERIES | browser | redis | ANOMALY
+    for row in (r for r in result["rows"] if r["benchmark"] in ANOMALY):  # no database; a score may be 0
+        assert row["db"] == "none" and row["size"] > 0 and row["unit"] in ("F1", "precision", "recall", "s")
+        assert all(isinstance(row[k], (int, float)) and math.isfinite(row[k]) and row[k] >= 0
+                   for k in ("ours", "baseline")), row
+        assert row["unit"] == "s" or row["ours"] <= 1 and row["baseline"] <= 1
+    for row in (r for r in result["rows"] if r["benchmark"] not in ANOMALY):
         fan_out = row["benchmark"].startswith(("SSE", "web process"))
         size = 25920 if row["benchmark"] in SERIES else (50 if fan_out else 20)
         assert row["db"] == "sqlite" and row["size"] == size and row["unit"]
