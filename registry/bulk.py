@@ -75,28 +75,26 @@ def insert(model: type[models.Model], columns: Sequence[str], rows: Iterable[Seq
     preps = [(i, prep) for i, f in enumerate(fields) if (prep := _prep(f)) is not None]
     table = connection.ops.quote_name(model._meta.db_table)
     names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    count = 0
 
-    def prepared() -> Iterable[Sequence[Any]]:
+    def prepared() -> Iterable[Sequence[Any]]:  # one row at a time: no second copy of every row in memory
+        nonlocal count
         for row in rows:
             if preps:
                 row = list(row)
                 for i, prep in preps:
                     row[i] = prep(row[i])
+            count += 1
             yield row
 
-    count = 0
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
                 for row in prepared():
                     copy.write_row(row)
-                    count += 1
         else:
-            batch = list(prepared())
-            if batch:
-                marks = ", ".join(["%s"] * len(fields))
-                cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", batch)
-            count = len(batch)
+            marks = ", ".join(["%s"] * len(fields))
+            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", prepared())
     return count
 
 
