@@ -50,9 +50,9 @@ def _run(db: str, url: str, args: argparse.Namespace) -> list[dict]:
     env = {**os.environ, "DATABASE_URL": url, "DTP_SCAN_ON_START": "false"}
     argv = [sys.executable, "-m", "bench.measure", "--db", db, "--sizes", ",".join(map(str, args.sizes)),
             "--live-size", str(args.live_size), "--fanout", ",".join(map(str, args.fanout))]
+    argv += (["--quick"] if args.quick else []) + (["--no-series"] if args.no_series else [])
     # Progress and errors go straight to the terminal; the rows come back on stdout.
-    out = subprocess.run(argv + (["--quick"] if args.quick else []), cwd=REPO, env=env, stdout=subprocess.PIPE,
-                         text=True)
+    out = subprocess.run(argv, cwd=REPO, env=env, stdout=subprocess.PIPE, text=True)
     if out.returncode != 0:
         raise SystemExit(f"benchmarks on {db} failed (exit {out.returncode}); see the messages above")
     return json.loads(out.stdout)
@@ -99,6 +99,8 @@ def main() -> None:
     parser.add_argument("--dtdl", type=int,
                         help=f"DTDL v3 conformance cases for the validator against the npm reference parser "
                              f"(default all, {QUICK_DTDL} with --quick; 0 skips it)")
+    parser.add_argument("--no-series", action="store_true",
+                        help="skip the series API benchmark (30 days of one signal written on each database)")
     parser.add_argument("--out", type=Path,
                         help="folder for latest.json and latest.md (default bench/results, or bench/results/quick "
                              "with --quick, so a quick run never replaces the full run's table)")

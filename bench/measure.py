@@ -74,7 +74,8 @@ def _timed(fn):
     return time.perf_counter() - started, value
 
 
-def measure(sizes: list[int], db: str, live_size: int = 0, fanout: tuple[int, ...] = (), quick: bool = False) -> list[dict]:
+def measure(sizes: list[int], db: str, live_size: int = 0, fanout: tuple[int, ...] = (), quick: bool = False,
+            series: bool = True) -> list[dict]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -114,10 +115,11 @@ def measure(sizes: list[int], db: str, live_size: int = 0, fanout: tuple[int, ..
             shutil.rmtree(root, ignore_errors=True)
             _wipe()
     _progress("scans done")
-    from bench.series import measure_series
+    if series:
+        from bench.series import measure_series
 
-    measure_series(row, quick)
-    _progress("series API on rollups done")
+        measure_series(row, quick)
+        _progress("series API on rollups done")
     if live_size:
         measure_live(live_size, fanout, quick, row)
     return rows
@@ -197,10 +199,12 @@ def main() -> None:
     parser.add_argument("--live-size", type=int, default=0, help="twins for the API, edit and fan-out runs (0: none)")
     parser.add_argument("--fanout", type=lambda s: [int(x) for x in s.split(",") if x], default=[])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    parser.add_argument("--no-series", action="store_true", help="skip the series API benchmark")
     args = parser.parse_args()
     os.environ["DTP_BENCH_DB"] = args.db
     _setup()
-    json.dump(measure(args.sizes, args.db, args.live_size, tuple(args.fanout), args.quick), sys.stdout)
+    json.dump(measure(args.sizes, args.db, args.live_size, tuple(args.fanout), args.quick, not args.no_series),
+              sys.stdout)
 
 
 if __name__ == "__main__":
