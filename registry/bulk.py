@@ -9,7 +9,7 @@ tuple of its field values, and the rows go to PostgreSQL through COPY
 caller's transaction holds them, as with bulk_create.
 
 Values are prepared per column, once per kind of field: JSON by orjson (what
-json writes where orjson refuses), date-times by the backend's own adapter,
+json writes where orjson refuses; `encode` does it ahead for a value the caller keeps long), date-times by the backend's own adapter,
 floats as floats; text and whole numbers go as they are, so callers give
 `str` and `int` for those (reconcile's values come from validated specs).
 No `auto_now` is applied: callers pass the timestamps they mean.
@@ -24,10 +24,26 @@ from typing import Any
 import orjson
 from django.db import connection, models
 
-__all__ = ["insert", "instances", "reserve_ids"]
+__all__ = ["Encoded", "encode", "insert", "instances", "reserve_ids"]
+
+
+class Encoded:
+    """A JSON value already written as text (by `encode`), so a plan holding thousands keeps the text only."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def encode(value: Any) -> Encoded:
+    """`value` as the JSON text `insert` would write for it."""
+    return Encoded(_json(value))
 
 
 def _json(value: Any) -> str:
+    if value.__class__ is Encoded:
+        return value.text
     try:
         return orjson.dumps(value).decode()
     except TypeError:  # integers beyond 64 bits, non-string keys: what json writes

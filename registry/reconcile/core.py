@@ -89,7 +89,8 @@ class _Plan:
         else:  # a creation: one "add" per field, what make_patch would find at a fraction of its cost
             patch = [{"op": "add", "path": "/" + key.replace("~", "~0").replace("/", "~1"), "value": value}
                      for key, value in new.items()]
-        self.cmds.append((twin.id, source, kind, patch, twin.revision, self.now))
+        # Kept as JSON text until flush: the operations are several small objects each, the text one string.
+        self.cmds.append((twin.id, source, kind, bulk.encode(patch), twin.revision, self.now))
         return sorted({op["path"].split("/")[1] for op in patch if op["path"].count("/") >= 1})
 
     def flush(self) -> None:
