@@ -17,6 +17,7 @@ No `auto_now` is applied: callers pass the timestamps they mean.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -87,6 +88,11 @@ def insert(model: type[models.Model], columns: Sequence[str], rows: Iterable[Seq
     Returns how many rows were written. A column left out gets the database's
     default, so leave out only auto ids (unless reserved) and nullable columns.
     """
+    rows = iter(rows)
+    first = next(rows, None)
+    if first is None:
+        return 0  # no statement at all: a rescan that changed nothing stays at its few queries
+    rows = itertools.chain((first,), rows)
     fields = [model._meta.get_field(name) for name in columns]
     preps = [(i, prep) for i, f in enumerate(fields) if (prep := _prep(f)) is not None]
     table = connection.ops.quote_name(model._meta.db_table)
