@@ -70,7 +70,10 @@ class _Reader:
         tag, kind = node.tag, node.__class__
         if kind is ScalarNode:
             if tag == _STR or tag == _TIMESTAMP:  # dates stay as written; JSON has no date type
-                return _text(node.value, MAX_STRING_CHARS)
+                text = node.value  # what _text checks, inline: most values are short ASCII strings
+                if len(text) > MAX_STRING_CHARS or "\x00" in text or not text.isascii():
+                    return _text(text, MAX_STRING_CHARS)
+                return text
             return self.scalar(node)
         if depth >= MAX_DEPTH:
             raise GiveUp("too deep")

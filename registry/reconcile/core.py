@@ -155,21 +155,27 @@ _TWIN_FIELDS = ["name", "tenant", "description", "model", "metadata", "interface
 
 
 def _card(twin_id: str, spec: TwinSpec) -> TwinUI:
-    return TwinUI(twin_id=twin_id, name=spec.ui["name"], ui_url=spec.ui["url"], dtr_id=spec.ui["dtr_id"])
+    # Positional, in field order (twin, name, ui_url, dtr_id): Model.__init__'s fast path, thousands per scan.
+    return TwinUI(twin_id, spec.ui["name"], spec.ui["url"], spec.ui["dtr_id"])
+
+
+def _spec_fields(spec: TwinSpec, runtime: dict[str, Any]) -> dict[str, Any]:
+    """The Twin columns that come from its spec (and, for the status, its runtime)."""
+    return {"name": spec.name, "tenant": spec.tenant, "description": spec.description, "model": spec.model,
+            "metadata": spec.metadata, "interfaces": spec.interfaces, "dependencies": spec.dependencies,
+            "status": effective_status(spec.metadata, runtime),
+            "domains": "".join(f"|{d}" for d in spec.metadata["domain"]) + "|" if spec.metadata["domain"] else ""}
 
 
 def _set_spec_fields(twin: Twin, spec: TwinSpec) -> None:
-    twin.name, twin.tenant, twin.description = spec.name, spec.tenant, spec.description
-    twin.model = spec.model
-    twin.metadata, twin.interfaces, twin.dependencies = spec.metadata, spec.interfaces, spec.dependencies
-    twin.status = effective_status(twin.metadata, twin.runtime)
-    twin.domains = "".join(f"|{d}" for d in spec.metadata["domain"]) + "|" if spec.metadata["domain"] else ""
+    for name, value in _spec_fields(spec, twin.runtime).items():
+        setattr(twin, name, value)
 
 
 def _create(plan: _Plan, spec: TwinSpec, *, source: str, origin: str, path: str = "", sha: str = "") -> Twin:
-    twin = Twin(id=spec.id, runtime={}, source=origin, source_path=path, content_hash=sha,
-                revision=1, created_at=plan.now, updated_at=plan.now)
-    _set_spec_fields(twin, spec)
+    values = {"id": spec.id, "runtime": {}, "source": origin, "source_path": path, "content_hash": sha,
+              "revision": 1, "created_at": plan.now, "updated_at": plan.now, **_spec_fields(spec, {})}
+    twin = Twin(*(values[c] for c in _TWIN_COLUMNS))  # positional: Model.__init__'s fast path
     plan.rules[twin.id] = spec.rules
     plan.new_twins.append(twin)
     plan.cards.append(_card(twin.id, spec))
