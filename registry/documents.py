@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .models import Service, Stream, Twin, TwinUI
+from .spec import StreamSpec
 
 __all__ = ["effective_status", "twin_state", "twin_payload", "stream_payload", "service_payload"]
 
@@ -45,7 +46,8 @@ def twin_state(twin: Twin, ui: TwinUI | None) -> dict[str, Any]:
     }
 
 
-def stream_payload(stream: Stream) -> dict[str, Any]:
+def stream_payload(stream: Stream | StreamSpec) -> dict[str, Any]:
+    """A stream as clients see it; a stream just written is shown from its spec (the same six values)."""
     return {
         "uri": stream.uri,
         "kind": stream.kind,
@@ -61,7 +63,7 @@ def stream_payload(stream: Stream) -> dict[str, Any]:
 LIFTED_RUNTIME_KEYS = ("status", "health")
 
 
-def twin_payload(twin: Twin, ui: TwinUI | None, streams: Iterable[Stream]) -> dict[str, Any]:
+def twin_payload(twin: Twin, ui: TwinUI | None, streams: Iterable[Stream | StreamSpec]) -> dict[str, Any]:
     """The twin as the API and the events show it: `status` the lifecycle, `health` apart, `runtime` the rest."""
     state = twin_state(twin, ui)
     runtime = state.get("runtime") or {}
