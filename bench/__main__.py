@@ -53,11 +53,10 @@ def _run(db: str, url: str, args: argparse.Namespace) -> list[dict]:
             "--live-size", str(args.live_size), "--fanout", ",".join(map(str, args.fanout))]
     if args.edits_only:
         argv.append("--edits-only")
-    # Progress and errors go straight to the terminal; the rows come back on stdout.
-    argv += ["--quick"] if args.quick else []
+    argv += (["--quick"] if args.quick else []) + (["--no-series"] if args.no_series else [])
     argv += ["--only", args.only] if args.only else []
-    out = subprocess.run(argv, cwd=REPO, env=env, stdout=subprocess.PIPE,
-                         text=True)
+    # Progress and errors go straight to the terminal; the rows come back on stdout.
+    out = subprocess.run(argv, cwd=REPO, env=env, stdout=subprocess.PIPE, text=True)
     if out.returncode != 0:
         raise SystemExit(f"benchmarks on {db} failed (exit {out.returncode}); see the messages above")
     return json.loads(out.stdout)
@@ -114,6 +113,8 @@ def main() -> None:
     parser.add_argument("--anomaly", type=int,
                         help="ticks of the fixed-seed fleet the anomaly detectors are scored on against the fault log "
                              "(default 4000 over 45 machines, 1500 over 15 with --quick; 0 skips it)")
+    parser.add_argument("--no-series", action="store_true",
+                        help="skip the series API benchmark (30 days of one signal written on each database)")
     parser.add_argument("--out", type=Path,
                         help="folder for latest.json and latest.md (default bench/results, or bench/results/quick "
                              "with --quick, so a quick run never replaces the full run's table)")

@@ -75,7 +75,7 @@ def _timed(fn):
 
 
 def measure(sizes: list[int], db: str, live_size: int = 0, fanout: tuple[int, ...] = (), quick: bool = False,
-            only: str = "", edits_only: bool = False) -> list[dict]:
+            only: str = "", edits_only: bool = False, series: bool = True) -> list[dict]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -123,10 +123,11 @@ def measure(sizes: list[int], db: str, live_size: int = 0, fanout: tuple[int, ..
             shutil.rmtree(root, ignore_errors=True)
             _wipe()
     _progress("scans done")
-    from bench.series import measure_series
+    if series:
+        from bench.series import measure_series
 
-    measure_series(row, quick)
-    _progress("series API on rollups done")
+        measure_series(row, quick)
+        _progress("series API on rollups done")
     if live_size:
         measure_live(live_size, fanout, quick, row)
     return rows
@@ -234,11 +235,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
     parser.add_argument("--only", choices=["api"], default="", help="api: the REST API rows alone")
     parser.add_argument("--edits-only", action="store_true", help="only the edit rows, in trees of --live-size twins")
+    parser.add_argument("--no-series", action="store_true", help="skip the series API benchmark")
     args = parser.parse_args()
     os.environ["DTP_BENCH_DB"] = args.db
     _setup()
     json.dump(measure(args.sizes, args.db, args.live_size, tuple(args.fanout), args.quick, args.only,
-                      args.edits_only), sys.stdout)
+                      args.edits_only, not args.no_series), sys.stdout)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .models import Service, Stream, Twin, TwinUI
+from .spec import StreamSpec
 
 __all__ = ["effective_status", "twin_state", "twin_payload", "twin_row_payload", "stream_payload",
            "service_payload", "PAYLOAD_FIELDS"]
@@ -60,7 +61,8 @@ def twin_state(twin: Twin, ui: TwinUI | None) -> dict[str, Any]:
     return _state(_fields(twin), _ui_state(ui, twin.name))
 
 
-def stream_payload(stream: Stream) -> dict[str, Any]:
+def stream_payload(stream: Stream | StreamSpec) -> dict[str, Any]:
+    """A stream as clients see it; a stream just written is shown from its spec (the same six values)."""
     return {
         "uri": stream.uri,
         "kind": stream.kind,
@@ -96,7 +98,7 @@ def _payload(t: Mapping[str, Any], ui: dict[str, str], streams: list[dict[str, A
     return state
 
 
-def twin_payload(twin: Twin, ui: TwinUI | None, streams: Iterable[Stream]) -> dict[str, Any]:
+def twin_payload(twin: Twin, ui: TwinUI | None, streams: Iterable[Stream | StreamSpec]) -> dict[str, Any]:
     """The twin as the API and the events show it: `status` the lifecycle, `health` apart, `runtime` the rest."""
     return _payload(_fields(twin), _ui_state(ui, twin.name), [stream_payload(s) for s in streams])
 

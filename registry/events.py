@@ -47,6 +47,7 @@ HEALTH = "health"
 log = logging.getLogger(__name__)
 OUTBOX_CHANNEL = "dtp_outbox"  # PostgreSQL NOTIFY channel: new PortalEvent rows were committed
 _hooks: list[Callable[[list[PortalEvent]], None]] = []
+_COLUMNS = ("id", "tenant", "twin_id", "etype", "payload", "created_at")  # PortalEvent's, in its field order
 
 
 @dataclass(frozen=True)
@@ -66,14 +67,15 @@ def append(drafts: Sequence[EventDraft]) -> list[PortalEvent]:
     if not drafts:
         return []
     now = timezone.now()
-    stored = [PortalEvent(tenant=d.tenant, twin_id=d.twin_id, etype=d.etype, payload=d.payload, created_at=now)
-              for d in drafts]
-    if connection.vendor == "postgresql" and len(stored) > 50:  # a scan's thousands: COPY, ids reserved first
-        for event, pk in zip(stored, bulk.reserve_ids(PortalEvent, len(stored)), strict=True):
-            event.id = pk
-        bulk.insert(PortalEvent, stored, with_pk=True)
+    if len(drafts) > 50 and connection.in_atomic_block:  # a scan's thousands: ids reserved, rows as tuples
+        ids = bulk.reserve_ids(PortalEvent, len(drafts))
+        rows = [(pk, d.tenant, d.twin_id, d.etype, d.payload, now) for pk, d in zip(ids, drafts, strict=True)]
+        bulk.insert(PortalEvent, _COLUMNS, rows)
+        stored = bulk.instances(PortalEvent, _COLUMNS, rows)
     else:
-        stored = PortalEvent.objects.bulk_create(stored)
+        stored = PortalEvent.objects.bulk_create([
+            PortalEvent(tenant=d.tenant, twin_id=d.twin_id, etype=d.etype, payload=d.payload, created_at=now)
+            for d in drafts])
     if connection.vendor == "postgresql":  # delivered at commit: wakes the web processes' outbox tailers
         with connection.cursor() as cursor:
             cursor.execute(f"NOTIFY {OUTBOX_CHANNEL}")

@@ -6,12 +6,13 @@ line and column, and turned into plain data here, so that every error can
 point at the exact place in the file, and so that alias bombs, recursive
 aliases, duplicate keys and exotic tags are refused instead of expanded.
 
-The happy path skips the node tree: libyaml's `yaml.load` with a strict
-constructor (_FastLoader) that gives up, rather than guess, on anything the
-node builder would refuse or word (aliases, merge keys, duplicate or
-non-string keys, other tags, non-finite numbers). A file that gives it up,
-fails validation or names a DTDL model (whose checks need positions) is
-parsed again the composed way, which places every error.
+The happy path records no positions: spec_fast reads libyaml's node tree
+into data as the builder here does (aliases, merge keys), checking on the
+way what values.problems would, and gives up, rather than guess, on
+anything the builder would refuse or word (recursive aliases, duplicate or
+non-string keys, other tags, values the registry does not store). A file that gives it up, fails validation or
+names a DTDL model (whose checks need positions) is parsed again the
+composed way, which places every error.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import jsonschema
 import jsonschema_rs
 import yaml
 
-from . import values
+from . import spec_fast, values
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -378,67 +379,14 @@ def _translate(error: jsonschema.ValidationError, data: Any) -> tuple[_Path, str
 # --- The public entry -------------------------------------------------------------
 
 
-class _GiveUp(Exception):
-    """The fast loader met something only the composed path may judge and word."""
-
-
-class _FastLoader(yaml.CSafeLoader):
-    """yaml.load's libyaml loader, constructing exactly what _Builder would, or raising _GiveUp."""
-
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self.budget = MAX_NODES
-
-    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
-        if node in self.constructed_objects or node in self.recursive_objects:
-            raise _GiveUp("an alias")
-        self.budget -= 1
-        if self.budget < 0:
-            raise _GiveUp("too many values")
-        tag = node.tag
-        if tag == "tag:yaml.org,2002:timestamp":
-            return node.value  # dates stay as written, as _Builder keeps them
-        if tag not in _SCALAR_TAGS and tag not in _COLLECTION_TAGS:
-            raise _GiveUp(tag)
-        value = super().construct_object(node, deep)
-        if isinstance(value, float) and not math.isfinite(value):
-            raise _GiveUp("a non-finite number")
-        return value
-
-    def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict[str, Any]:
-        if not isinstance(node, yaml.MappingNode):
-            raise _GiveUp("not a mapping")
-        mapping: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != "tag:yaml.org,2002:str" \
-                    or key_node.value in mapping:
-                raise _GiveUp("a key")  # merge keys, other kinds of keys, duplicates
-            mapping[key_node.value] = self.construct_object(value_node, deep=deep)
-        return mapping
-
-
-def _depth(value: Any, limit: int) -> bool:
-    """True when `value` nests no deeper than `limit` levels (what _Builder's path length allows)."""
-    stack = [(value, 0)]
-    while stack:
-        item, level = stack.pop()
-        if isinstance(item, dict):
-            item = item.values()
-        elif not isinstance(item, list):
-            continue
-        if level + 1 > limit:
-            return False
-        stack.extend((child, level + 1) for child in item)
-    return True
-
-
 def _fast_parse(text: str, path: str) -> ParsedSpec | None:
-    """The spec of a valid, untyped file by yaml.load; None for anything the composed path must judge."""
+    """The spec of a valid, untyped file, read by spec_fast; None for anything the composed path must judge."""
     try:
-        data = yaml.load(text, Loader=_FastLoader)
-    except (_GiveUp, yaml.YAMLError, ValueError, TypeError):
+        data = spec_fast.load(text)
+    except (spec_fast.GiveUp, yaml.YAMLError, ValueError, TypeError):
         return None
-    if not isinstance(data, dict) or "model" in data or not _depth(data, MAX_DEPTH) or _problems(data):
+    # spec_fast gives up on any value values.problems would refuse, so only the schema and what it cannot say remain.
+    if not isinstance(data, dict) or "model" in data or not _schema_valid(data) or _semantic_problems(data):
         return None
     spec = _normalise(data)
     return ParsedSpec(path, spec, (), spec.id, spec.tenant)

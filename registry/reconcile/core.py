@@ -18,7 +18,7 @@ from tenancy.services import ensure_tenants
 from .. import bulk, events
 from ..documents import effective_status, twin_payload, twin_state
 from ..models import Dependency, Stream, Twin, TwinUI, UpdateCmd
-from ..spec import SpecError, TwinSpec
+from ..spec import SpecError, StreamSpec, TwinSpec
 
 # Any fixed number; all reconcilers in a PostgreSQL database share it.
 _PG_LOCK_KEY = 0x44545052  # "DTPR"
@@ -77,13 +77,12 @@ class _Plan:
         self.cards: list[TwinUI] = []
         self.spec_twins: dict[str, TwinSpec] = {}  # twins whose stream and dependency rows are rewritten
         self.deleted: list[Twin] = []
-        self.cmds: list[UpdateCmd] = []
+        self.cmds: list[tuple[Any, ...]] = []  # UpdateCmd rows, as _CMD_COLUMNS
         # twin id -> (its `rules:`, its `anomaly:`), stored by alarms.store (not in the document)
         self.rules: dict[str, tuple] = {}
         self.drafts: list[events.EventDraft] = []
         # (twin, action, changed top-level fields, extra payload keys) for each twin.update event
         self.payload_twins: list[tuple[Twin, str, list[str], dict[str, Any]]] = []
-        self.streams: dict[str, list[Stream]] = {}  # the stream rows flush() wrote, by twin
 
     def command(self, twin: Twin, source: str, kind: str, old: dict[str, Any], new: dict[str, Any]) -> list[str]:
         if old:
@@ -91,29 +90,32 @@ class _Plan:
         else:  # a creation: one "add" per field, what make_patch would find at a fraction of its cost
             patch = [{"op": "add", "path": "/" + key.replace("~", "~0").replace("/", "~1"), "value": value}
                      for key, value in new.items()]
-        self.cmds.append(UpdateCmd(twin_id=twin.id, source=source, kind=kind, patch=patch,
-                                   revision=twin.revision, ts=self.now))
+        # Kept as JSON text until flush: the operations are several small objects each, the text one string.
+        self.cmds.append((twin.id, source, kind, bulk.encode(patch), twin.revision, self.now))
         return sorted({op["path"].split("/")[1] for op in patch if op["path"].count("/") >= 1})
 
     def flush(self) -> None:
+        """Write the plan, each table once; rows only ever inserted go as tuples (bulk.insert), not instances."""
         ensure_tenants(t.tenant for t in self.new_twins + self.changed_twins)
-        bulk.insert(Twin, self.new_twins)
+        bulk.insert(Twin, _TWIN_COLUMNS, ([getattr(t, c) for c in _TWIN_COLUMNS] for t in self.new_twins))
         Twin.objects.bulk_update(self.changed_twins + self.quiet_twins, _TWIN_FIELDS, batch_size=500)
-        TwinUI.objects.bulk_create(self.cards, update_conflicts=True, unique_fields=["twin"],
-                                   update_fields=["name", "ui_url", "dtr_id"])
-        ids = list(self.spec_twins)
-        Stream.objects.filter(twin_id__in=ids).delete()
-        self.streams = {twin_id: [Stream(twin_id=twin_id, kind=s.kind, topic=s.topic, uri=s.uri, signal=s.signal,
-                                         unit=s.unit, interval=s.interval) for s in spec.streams]
-                        for twin_id, spec in self.spec_twins.items()}
-        bulk.insert(Stream, [s for rows in self.streams.values() for s in rows])
-        Dependency.objects.filter(twin_id__in=ids).delete()
-        bulk.insert(Dependency, [
-            Dependency(twin_id=twin_id, target=target, kind=kind)
-            for twin_id, spec in self.spec_twins.items() for kind, targets in spec.dependencies.items()
-            for target in targets
-        ])
-        bulk.insert(UpdateCmd, self.cmds)
+        new = {t.id for t in self.new_twins}
+        # A new twin has no card, streams or dependencies yet (they would need its row): plain inserts.
+        bulk.insert(TwinUI, _CARD_COLUMNS, ((c.twin_id, c.name, c.ui_url, c.dtr_id)
+                                            for c in self.cards if c.twin_id in new))
+        TwinUI.objects.bulk_create([c for c in self.cards if c.twin_id not in new], update_conflicts=True,
+                                   unique_fields=["twin"], update_fields=["name", "ui_url", "dtr_id"])
+        rewritten = [twin_id for twin_id in self.spec_twins if twin_id not in new]
+        if rewritten:
+            Stream.objects.filter(twin_id__in=rewritten).delete()
+            Dependency.objects.filter(twin_id__in=rewritten).delete()
+        bulk.insert(Stream, _STREAM_COLUMNS, (
+            (twin_id, s.kind, s.topic, s.uri, s.signal, s.unit, s.interval)
+            for twin_id, spec in self.spec_twins.items() for s in spec.streams))
+        bulk.insert(Dependency, ("twin_id", "target", "kind"), (
+            (twin_id, target, kind) for twin_id, spec in self.spec_twins.items()
+            for kind, targets in spec.dependencies.items() for target in targets))
+        bulk.insert(UpdateCmd, _CMD_COLUMNS, self.cmds)
         from alarms.store import save_twin_rules  # the step after reconcile, in the same transaction
 
         save_twin_rules(self.rules, [t.pk for t in self.deleted], self.now)
@@ -129,8 +131,10 @@ class _Plan:
         """
         ids = [t.id for t, _, _, _ in self.payload_twins]
         cards = {c.twin_id: c for c in self.cards}
-        streams: dict[str, list[Stream]] = defaultdict(list, {i: self.streams[i] for i in ids if i in self.streams})
-        unread = [i for i in ids if i not in self.streams]
+        # The streams just written are their specs' (the same values); the others are read back.
+        streams: dict[str, list[Stream | StreamSpec]] = defaultdict(list, {
+            i: list(self.spec_twins[i].streams) for i in ids if i in self.spec_twins})
+        unread = [i for i in ids if i not in self.spec_twins]
         for s in Stream.objects.filter(twin_id__in=unread).order_by("id") if unread else ():
             streams[s.twin_id].append(s)
         missing = [i for i in ids if i not in cards]
@@ -142,27 +146,37 @@ class _Plan:
             self.drafts.append(events.EventDraft(twin.tenant, events.TWIN_UPDATE, payload, twin.id))
 
 
+_TWIN_COLUMNS = [f.attname for f in Twin._meta.concrete_fields]
+_CARD_COLUMNS = ("twin_id", "name", "ui_url", "dtr_id")
+_STREAM_COLUMNS = ("twin_id", "kind", "topic", "uri", "signal", "unit", "interval")
+_CMD_COLUMNS = ("twin_id", "source", "kind", "patch", "revision", "ts")
 _TWIN_FIELDS = ["name", "tenant", "description", "model", "metadata", "interfaces", "dependencies", "runtime", "status",
                 "domains",
                 "source", "source_path", "content_hash", "revision", "updated_at"]
 
 
 def _card(twin_id: str, spec: TwinSpec) -> TwinUI:
-    return TwinUI(twin_id=twin_id, name=spec.ui["name"], ui_url=spec.ui["url"], dtr_id=spec.ui["dtr_id"])
+    # Positional, in field order (twin, name, ui_url, dtr_id): Model.__init__'s fast path, thousands per scan.
+    return TwinUI(twin_id, spec.ui["name"], spec.ui["url"], spec.ui["dtr_id"])
+
+
+def _spec_fields(spec: TwinSpec, runtime: dict[str, Any]) -> dict[str, Any]:
+    """The Twin columns that come from its spec (and, for the status, its runtime)."""
+    return {"name": spec.name, "tenant": spec.tenant, "description": spec.description, "model": spec.model,
+            "metadata": spec.metadata, "interfaces": spec.interfaces, "dependencies": spec.dependencies,
+            "status": effective_status(spec.metadata, runtime),
+            "domains": "".join(f"|{d}" for d in spec.metadata["domain"]) + "|" if spec.metadata["domain"] else ""}
 
 
 def _set_spec_fields(twin: Twin, spec: TwinSpec) -> None:
-    twin.name, twin.tenant, twin.description = spec.name, spec.tenant, spec.description
-    twin.model = spec.model
-    twin.metadata, twin.interfaces, twin.dependencies = spec.metadata, spec.interfaces, spec.dependencies
-    twin.status = effective_status(twin.metadata, twin.runtime)
-    twin.domains = "".join(f"|{d}" for d in spec.metadata["domain"]) + "|" if spec.metadata["domain"] else ""
+    for name, value in _spec_fields(spec, twin.runtime).items():
+        setattr(twin, name, value)
 
 
 def _create(plan: _Plan, spec: TwinSpec, *, source: str, origin: str, path: str = "", sha: str = "") -> Twin:
-    twin = Twin(id=spec.id, runtime={}, source=origin, source_path=path, content_hash=sha,
-                revision=1, created_at=plan.now, updated_at=plan.now)
-    _set_spec_fields(twin, spec)
+    values = {"id": spec.id, "runtime": {}, "source": origin, "source_path": path, "content_hash": sha,
+              "revision": 1, "created_at": plan.now, "updated_at": plan.now, **_spec_fields(spec, {})}
+    twin = Twin(*(values[c] for c in _TWIN_COLUMNS))  # positional: Model.__init__'s fast path
     plan.rules[twin.id] = (spec.rules, spec.anomaly)
     plan.new_twins.append(twin)
     plan.cards.append(_card(twin.id, spec))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -258,9 +260,35 @@ def scan_roots(
         model_roots = model_roots_for(roots)
     roots = [os.path.abspath(r) for r in (roots if roots is not None else settings.DTP_TWINS_ROOTS)]
     model_roots = [os.path.abspath(r) for r in model_roots]
+    with _collector_paused():  # the scan's data is gone (freed as its frame ends) before the collector is back
+        return _scan_and_reconcile(roots, model_roots, prune=prune, dry_run=dry_run, progress=progress)
+
+
+def _scan_and_reconcile(roots: list[str], model_roots: list[str], *, prune: bool, dry_run: bool,
+                        progress: Progress | None) -> ScanReport:
     models = ModelPass(tuple(model_roots), tuple(read_model_files(model_roots)))
     known = _recheck_typed(roots, known_hashes(roots), models)
     found = scan(roots, known, max_bytes=settings.DTP_SPEC_MAX_BYTES, progress=progress)
     return reconcile_scan(found, prune=prune, dry_run=dry_run, models=models)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Keep the cyclic garbage collector out of one scan.
+
+    A scan holds every parsed file, row and event until its one transaction
+    commits, so its full collections walk a heap that only grows and free
+    nothing of it: a fifth of a 10,000-twin cold scan's time. Reference
+    counting still frees whatever the scan lets go of; a cycle made meanwhile
+    waits for the first collection after the scan, which then walks only
+    what outlived the scan (so the scan's data must be dropped before).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
