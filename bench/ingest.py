@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from bench.servers import wait_port
+
 REPO = Path(__file__).resolve().parent.parent
 TWINS = 50
 CHUNK = 200
@@ -315,19 +317,8 @@ def _own_broker() -> tuple[str, subprocess.Popen, Path]:
     (folder / "mosquitto.conf").write_text("\n".join([f"listener {port} 127.0.0.1", *kept, "persistence false",
                                                         "log_dest none"]) + "\n")
     proc = subprocess.Popen(["mosquitto", "-c", str(folder / "mosquitto.conf")], stdout=subprocess.DEVNULL)
-    _await_port(port)
+    wait_port(port, proc, "the benchmark's Mosquitto", timeout=20)
     return f"mqtt://127.0.0.1:{port}", proc, folder
-
-
-def _await_port(port: int) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise SystemExit(f"no broker came up on port {port}")
 
 
 def main() -> None:
@@ -355,7 +346,7 @@ def main() -> None:
         server = subprocess.Popen([sys.executable, "-m", "dataplane.broker", "--port", str(port)], cwd=REPO,
                                   stdout=subprocess.DEVNULL)
         broker = f"mqtt://127.0.0.1:{port}"
-        _await_port(port)
+        wait_port(port, server, "the embedded broker", timeout=20)
         _say(f"no Mosquitto here; using an embedded broker on {broker}, published to by one paho client")
     try:
         print(json.dumps(run(args.messages, broker, args.batch, c_publisher)))
