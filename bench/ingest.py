@@ -28,12 +28,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from bench.servers import wait_port
+from bench.servers import shipped_mosquitto, wait_port
 
 REPO = Path(__file__).resolve().parent.parent
 TWINS = 50
 CHUNK = 200
-WINDOW = 900  # messages between the publisher and their arrival
+WINDOW = 750  # messages between the publisher and their arrival, plus a CHUNK: under the default queue of 1,000
 BATCH = 10
 
 
@@ -301,31 +301,11 @@ def run(messages: int, broker: str, batch: int = BATCH, c_publisher: bool = Fals
     return rows_out if batch > 1 else [r for i, r in enumerate(rows_out) if i not in (1, 3)]
 
 
-def _own_broker() -> tuple[str, subprocess.Popen, Path]:
-    """A throwaway Mosquitto with the shipped configuration's limits (infrastructure/mosquitto), nothing kept.
-
-    The shipped queue per client (max_queued_messages) holds a whole run, so the publisher need not wait
-    for the subscriber, and its max_inflight_messages is the one the ingest is deployed against.
-    """
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    folder = Path(tempfile.mkdtemp(prefix="dtp-bench-mosquitto-"))
-    shipped = (REPO / "infrastructure" / "mosquitto" / "mosquitto.conf").read_text().splitlines()
-    kept = [line for line in shipped if line.split(" ")[0] in ("protocol", "allow_anonymous", "max_queued_messages",
-                                                                 "max_inflight_messages")]
-    (folder / "mosquitto.conf").write_text("\n".join([f"listener {port} 127.0.0.1", *kept, "persistence false",
-                                                        "log_dest none"]) + "\n")
-    proc = subprocess.Popen(["mosquitto", "-c", str(folder / "mosquitto.conf")], stdout=subprocess.DEVNULL)
-    wait_port(port, proc, "the benchmark's Mosquitto", timeout=20)
-    return f"mqtt://127.0.0.1:{port}", proc, folder
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=20000)
     parser.add_argument("--broker", default=os.environ.get("MQTT_URL"),
-                        help="an existing broker (published to by one paho client, at most 900 messages ahead); "
+                        help="an existing broker (published to by one paho client, at most 950 messages ahead); "
                              "default: a throwaway Mosquitto with the shipped limits, published to by mosquitto_pub")
     parser.add_argument("--batch", type=int, default=BATCH, help="observations per message in the batched run "
                         "(1: no batched run)")
@@ -336,7 +316,7 @@ def main() -> None:
         return
     broker, server, folder, c_publisher = args.broker, None, None, False
     if broker is None and shutil.which("mosquitto") and shutil.which("mosquitto_pub"):
-        broker, server, folder = _own_broker()
+        broker, server, folder = shipped_mosquitto()
         c_publisher = True
         _say(f"a throwaway Mosquitto with the shipped limits on {broker}, published to by mosquitto_pub")
     elif broker is None:  # no Mosquitto here: an embedded one (amqtt) on a free port, as make run does

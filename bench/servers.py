@@ -11,6 +11,7 @@ import queue
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -133,3 +134,26 @@ class Watcher:
 
     def __exit__(self, *exc: object) -> None:
         stop(self.proc)
+
+
+def shipped_mosquitto() -> tuple[str, subprocess.Popen, Path]:
+    """A throwaway Mosquitto with the shipped configuration's limits (infrastructure/mosquitto), nothing kept.
+
+    The shipped queue per client (max_queued_messages) holds a whole run, so the publisher need not wait
+    for the subscriber, and its max_inflight_messages is the one the ingest is deployed against. (Debian's
+    default of 1,000 queued messages drops QoS 1 messages beyond it: a benchmark publishing ahead of a
+    slow subscriber measured the broker's limit, and lost messages, instead of the subscriber.)
+    Returns (URL, process, folder to remove).
+    """
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    folder = Path(tempfile.mkdtemp(prefix="dtp-bench-mosquitto-"))
+    shipped = (REPO / "infrastructure" / "mosquitto" / "mosquitto.conf").read_text().splitlines()
+    kept = [line for line in shipped if line.split(" ")[0] in ("protocol", "allow_anonymous", "max_queued_messages",
+                                                                 "max_inflight_messages")]
+    (folder / "mosquitto.conf").write_text("\n".join([f"listener {port} 127.0.0.1", *kept, "persistence false",
+                                                        "log_dest none"]) + "\n")
+    proc = subprocess.Popen(["mosquitto", "-c", str(folder / "mosquitto.conf")], stdout=subprocess.DEVNULL)
+    wait_port(port, proc, "the benchmark's Mosquitto", timeout=20)
+    return f"mqtt://127.0.0.1:{port}", proc, folder
